@@ -18,7 +18,8 @@ help:
 	@echo "make test   # set up, then notebooks-in-step check, nbdev_test and pytest"
 	@echo "make docs   # build the documentation site into site/"
 
-# Debian toolchains for MultiPL-E (g++, java + javatuples, node, go, rustc, bash) and Chromium for the docs test.
+# Debian toolchains for MultiPL-E (g++, java + javatuples, node, go, rustc, bash), Chromium for the docs test and
+# MathJax for the docs site's formulas (served locally).
 # Installed only where missing and only when we can (root + apt); otherwise `wcnb doctor` shows what is absent.
 toolchains: $(VENV)/.wcnb-toolchains
 $(VENV)/.wcnb-toolchains:
@@ -27,6 +28,7 @@ $(VENV)/.wcnb-toolchains:
 	for pair in g++:g++ javac:default-jdk-headless node:nodejs go:golang-go rustc:rustc chromium:chromium; do \
 	  cmd=$${pair%%:*}; pkg=$${pair##*:}; command -v $$cmd >/dev/null || missing="$$missing $$pkg"; done; \
 	[ -f /usr/share/java/javatuples.jar ] || missing="$$missing libjavatuples-java"; \
+	[ -f /usr/share/javascript/mathjax/MathJax.js ] || missing="$$missing libjs-mathjax"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian packages:$$missing"; \
@@ -44,6 +46,7 @@ $(STAMP): settings.ini setup.py | $(VENV)/.wcnb-toolchains
 	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PIP) install -q -e ".[$(EXTRAS)]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	$(VENV)/bin/wcnb doctor --json > /dev/null
+	$(PY) -c "from wizardcoder_nb.assets import embedded_hf_dir; embedded_hf_dir()"  # the one-time HF conversion, for training
 	@touch $@
 
 demo: setup
@@ -56,6 +59,7 @@ test: setup check-nbs
 
 check-nbs: setup
 	$(PY) tools/check_nbs.py
+	$(PY) tools/build_readme.py --check
 
 export: setup
 	$(VENV)/bin/nbdev_clean && $(VENV)/bin/nbdev_export
