@@ -18,7 +18,8 @@ __all__ = ['STAGES', 'STAGE_INPUTS', 'check_name', 'RunPaths', 'pipeline_dir', '
            'is_done', 'record_outputs', 'describe_failure', 'execute_stage', 'plan_stages', 'parse_rounds', 'Variant',
            'RunConfig', 'load_run_config', 'parse_overrides', 'write_run_record', 'clear_stale', 'run_pipeline',
            'load_stage', 'variant_train_file', 'stage_evolve', 'stage_merge', 'stage_decontaminate', 'stage_train',
-           'generation_configs', 'stage_generate', 'model_tags', 'stage_evaluate', 'stage_report', 'cli_run']
+           'generation_configs', 'stage_generate', 'model_tags', 'stage_evaluate', 'publish_figures', 'stage_report',
+           'cli_run']
 
 # %% ../nbs/80_run.ipynb #a69d52d5
 _NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,99}')
@@ -432,11 +433,23 @@ def stage_evaluate(cfg: RunConfig, paths: RunPaths) -> dict:
     return pass1
 
 # %% ../nbs/80_run.ipynb #ea3c7658
+def publish_figures(report_dir: Path, dest: Path) -> Path:
+    "Copy a report's PNG and SVG figures into `dest` (the top-level `figures/<run>/`), replacing that folder whole."
+    tmp, old = dest.with_name(dest.name + '.tmp'), dest.with_name(dest.name + '.old')
+    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
+    for f in sorted((report_dir / 'figures').glob('*')):
+        if f.suffix in ('.png', '.svg'): shutil.copy(f, tmp / f.name)
+    shutil.rmtree(old, ignore_errors=True)
+    if dest.exists(): dest.rename(old)
+    tmp.rename(dest); shutil.rmtree(old, ignore_errors=True)  # a reader sees the old set or the new one, never half
+    return dest
+
 def stage_report(cfg: RunConfig, paths: RunPaths) -> dict:
-    "Build the run's report."
+    "Build the run's report; its PNG/SVG figures also go to `figures/<run>/`."
     from wizardcoder_nb.report import build_report
     page = build_report(paths.run_dir, cfg.report)
-    return record_outputs(paths, 'report', {'report': page.parent}) | {'page': paths.rel(page)}
+    figs = publish_figures(page.parent, paths.root / 'figures' / paths.run)
+    return record_outputs(paths, 'report', {'report': page.parent, 'figures': figs}) | {'page': paths.rel(page)}
 
 # %% ../nbs/80_run.ipynb #c47ebdaf
 def cli_run(config: Path = typer.Option(Path('configs/tiny-cpu.yaml'), '--config', '-c', help='Run config (YAML).'),
