@@ -111,7 +111,8 @@ def add_mathjax(docs: Path) -> str:
 
 
 def add_index(docs: Path) -> str:
-    "The home page: the tutorial notebook, else the README."
+    "The home page: the tutorial notebook, else the README (with the committed `figures/` it shows)."
+    if (ROOT / 'figures').is_dir(): shutil.copytree(ROOT / 'figures', docs / 'figures', dirs_exist_ok=True)
     if (NBS / 'index.ipynb').exists():
         clean_notebook(NBS / 'index.ipynb', docs / 'index.ipynb'); return 'index.ipynb'
     text = (ROOT / 'README.md').read_text(encoding='utf-8') if (ROOT / 'README.md').exists() else '# wizardcoder-nb\n'
