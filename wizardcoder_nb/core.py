@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 # %% auto #0
 __all__ = ['R', 'WcnbError', 'wcnb_home', 'data_dir', 'atomic_write_bytes', 'atomic_write_text', 'atomic_write_json',
            'to_json_line', 'write_jsonl', 'parse_record', 'read_jsonl', 'JsonlAppender', 'stable_hash', 'file_sha256',
-           'Record', 'Instruction', 'EvolSample', 'Problem', 'Sample', 'Result', 'Config', 'load_yaml_model']
+           'Record', 'Instruction', 'EvolSample', 'Problem', 'Sample', 'Result', 'Config', 'load_yaml_model',
+           'load_section_config']
 
 # %% ../nbs/00_core.ipynb #fa92b450
 class WcnbError(Exception):
@@ -229,3 +230,14 @@ def _set_dotted(d: dict, key: str, value: Any):
     *parents, last = key.split('.')
     for p in parents: d = d.setdefault(p, {})
     d[last] = value
+
+# %% ../nbs/00_core.ipynb #a1b2c3d4
+def load_section_config(path: str | os.PathLike, section: str, model: Type[R], overrides: dict | None = None) -> R:
+    "`model` from YAML `path`: a flat file of its fields, or a run config whose `section:` holds them (rest ignored)."
+    import yaml
+    from pydantic import create_model
+    try: doc = yaml.safe_load(Path(path).read_text(encoding='utf-8'))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError): doc = None  # load_yaml_model reports these with file:line
+    if not (isinstance(doc, dict) and section in doc): return load_yaml_model(path, model, overrides)
+    run = create_model(f'_{section}_section', __config__=ConfigDict(extra='ignore'), **{section: (model, ...)})
+    return getattr(load_yaml_model(path, run, {f'{section}.{k}': v for k, v in (overrides or {}).items()}), section)

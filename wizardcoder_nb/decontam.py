@@ -692,19 +692,10 @@ def similarity_by_round(cfg: DecontamConfig, rounds: dict[int, str | os.PathLike
     return summary
 
 # %% ../nbs/40_decontam.ipynb #0a082417
-class _DecontamSection(Config):
-    "A run config seen through its `decontaminate:` section only."
-    model_config = dict(extra='ignore')
-    decontaminate: DecontamConfig
-
 def load_decontam_config(path: str | os.PathLike | None) -> DecontamConfig:
     "A `DecontamConfig` from YAML (flat, or a run config's `decontaminate:` section); defaults without a file."
-    import yaml
-    if path is None: return DecontamConfig()
-    try: doc = yaml.safe_load(Path(path).read_text(encoding='utf-8'))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError): doc = None  # load_yaml_model reports these with file:line
-    if isinstance(doc, dict) and 'decontaminate' in doc: return load_yaml_model(path, _DecontamSection).decontaminate
-    return load_yaml_model(path, DecontamConfig)
+    from wizardcoder_nb.core import load_section_config
+    return DecontamConfig() if path is None else load_section_config(path, 'decontaminate', DecontamConfig)
 
 # %% ../nbs/40_decontam.ipynb #9ae9c408
 def cli_decontaminate(

@@ -741,19 +741,10 @@ def _bars(ax, ks: list[int], series: dict[str, list], ylabel: str, title: str, h
 # %% ../nbs/30_evol.ipynb #7ce21333
 def load_evol_config(path: str | Path | None = None, overrides: dict | None = None) -> EvolConfig:
     "An `EvolConfig` from YAML `path` (flat, or the `evol:` section of a run config) with `overrides` applied."
-    from pydantic import BaseModel, ConfigDict
-    from wizardcoder_nb.core import parse_record
+    from wizardcoder_nb.core import load_section_config, parse_record
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     if path is None: return parse_record(overrides, EvolConfig, 'evolve options')
-    import yaml
-    try: head = yaml.safe_load(Path(path).read_text(encoding='utf-8')) if Path(path).exists() else None
-    except yaml.YAMLError: head = None   # load_yaml_model reports it with the line
-    if isinstance(head, dict) and isinstance(head.get('evol'), dict):
-        class _Run(BaseModel):
-            model_config = ConfigDict(extra='ignore')
-            evol: EvolConfig
-        return load_yaml_model(path, _Run, {f'evol.{k}': v for k, v in overrides.items()}).evol
-    return load_yaml_model(path, EvolConfig, overrides)
+    return load_section_config(path, 'evol', EvolConfig, overrides)
 
 # %% ../nbs/30_evol.ipynb #52df9ee2
 def cli_evolve(config: Path = typer.Option(None, help='YAML config (EvolConfig fields, or a run config with an evol: section).'),

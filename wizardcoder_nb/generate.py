@@ -363,20 +363,10 @@ def default_out(benchmark: str, cfg: GenerateConfig, run: str = 'default') -> Pa
     return Path('runs') / run / 'eval' / benchmark / model_tag(cfg) / 'samples.jsonl'
 
 # %% ../nbs/22_generate.ipynb #f84d0288
-class _GenerateSection(Config):
-    "A run config seen through its `generate:` section only."
-    model_config = dict(extra='ignore')
-    generate: GenerateConfig
-
 def load_generate_config(path: str | os.PathLike | None) -> GenerateConfig:
     "A `GenerateConfig` from YAML (flat, or a run config's `generate:` section); without a file, the whole benchmark."
-    from wizardcoder_nb.core import load_yaml_model
-    import yaml
-    if path is None: return GenerateConfig(limit=None)
-    try: doc = yaml.safe_load(Path(path).read_text(encoding='utf-8'))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError): doc = None  # load_yaml_model reports these with file:line
-    if isinstance(doc, dict) and 'generate' in doc: return load_yaml_model(path, _GenerateSection).generate
-    return load_yaml_model(path, GenerateConfig)
+    from wizardcoder_nb.core import load_section_config
+    return GenerateConfig(limit=None) if path is None else load_section_config(path, 'generate', GenerateConfig)
 
 # %% ../nbs/22_generate.ipynb #4be3c054
 def cli_generate(
