@@ -106,7 +106,10 @@ def test_no_network(sb):
     srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(1); srv.settimeout(3)
     port = srv.getsockname()[1]
     got = []
-    threading.Thread(target=lambda: got.append(srv.accept()), daemon=True).start()
+    def accept():
+        try: got.append(srv.accept())
+        except TimeoutError: pass          # the expected outcome: nobody got through
+    threading.Thread(target=accept, daemon=True).start()
     prog = f'''
 import socket
 for addr in [("127.0.0.1", {port}), ("1.1.1.1", 53)]:
@@ -163,3 +166,16 @@ def test_server_death_is_an_error_then_recovers():
         time.sleep(0.5)
         assert sandbox_processes(s) == []                                            # the job died with its server
         still_works(s)                                                             # a fresh server takes over
+
+
+def test_harness_modules_under_tmp_are_importable_in_jobs(monkeypatch):
+    "Jobs get a private /tmp; a harness whose packages live there (a virtualenv under /tmp) must still work."
+    import sys, tempfile
+    d = Path(tempfile.mkdtemp(dir='/tmp'))                      # 0700, like any mkdtemp: the job uid must still get in
+    (d / 'wcnb_probe_module.py').write_text('ANSWER = 42\n')
+    monkeypatch.setattr(sys, 'path', [*sys.path, str(d)])
+    with Sandbox(workers=1) as fresh:
+        r = run_program('import wcnb_probe_module\nassert wcnb_probe_module.ANSWER == 42', sandbox=fresh)
+        w = run_program(f'open({str(d / "x")!r}, "w")', sandbox=fresh)
+    assert r.verdict == 'passed', r
+    assert w.verdict == 'failed' and not (d / 'x').exists(), w   # visible, read-only

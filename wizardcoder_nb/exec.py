@@ -89,15 +89,21 @@ _PRELOAD = ['math', 're', 'string', 'collections', 'itertools', 'functools', 'he
             'hashlib', 'copy', 'operator', 'io', 'traceback', '_sitebuiltins']
 
 def _base_env() -> dict[str, str]:
-    "The scrubbed environment every job starts from."
+    "The scrubbed environment every job starts from (a fresh dict; worked out once per PATH and home)."
+    e = os.environ
+    return dict(_base_env_for(e.get('PATH', ''), e.get('RUSTUP_HOME'), e.get('CARGO_HOME'), e.get('HOME')))
+
+@functools.lru_cache(maxsize=8)
+def _base_env_for(path_var, rustup_home, cargo_home, home) -> tuple:
+    "`_base_env`'s items for these variables (cached: `shutil.which` per job cost more than the job's fork)."
     path = os.pathsep.join(dict.fromkeys([str(Path(sys.executable).parent), '/usr/local/bin', '/usr/bin', '/bin',
                                            *[str(Path(p).parent) for t in ('rustc', 'go', 'node') if (p := shutil.which(t))]]))
     env = dict(PATH=path, LANG='C.UTF-8', LC_ALL='C.UTF-8', PYTHONDONTWRITEBYTECODE='1', PYTHONIOENCODING='utf-8',
                OMP_NUM_THREADS='1', OPENBLAS_NUM_THREADS='1', MKL_NUM_THREADS='1', MPLBACKEND='Agg', TMPDIR='/tmp',
                MPLCONFIGDIR='/tmp/.matplotlib', PYTHONWARNINGS='ignore')
-    for k, d in (('RUSTUP_HOME', '.rustup'), ('CARGO_HOME', '.cargo')):   # rustup finds its toolchain through these
-        if v := os.environ.get(k) or ((Path.home() / d).is_dir() and str(Path.home() / d)): env[k] = v
-    return env
+    for k, v, d in (('RUSTUP_HOME', rustup_home, '.rustup'), ('CARGO_HOME', cargo_home, '.cargo')):   # rustup finds its toolchain through these
+        if v := v or ((Path.home() / d).is_dir() and str(Path.home() / d)): env[k] = v
+    return tuple(env.items())
 
 # %% ../nbs/20_exec.ipynb #f74a154e
 class _Conn:

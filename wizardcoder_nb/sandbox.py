@@ -59,11 +59,11 @@ def isolate_server(tmpfs_mb: int, keep=()) -> dict:
     return info
 
 # %% ../nbs/19_sandbox.ipynb #399ecb33
-def open_up(path: str):
-    "Make directory `path` traversable by other uids in this mount namespace (tmpfs 0711 + its entries bound back)."
+def open_up(path: str, mode: str = '0711'):
+    "Make directory `path` traversable (or, with mode 0755, listable) by other uids in this mount namespace (a tmpfs + its entries bound back)."
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     entries = os.listdir(fd)
-    mount('tmpfs', path, 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=0711,size=1m')
+    mount('tmpfs', path, 'tmpfs', MS_NOSUID | MS_NODEV, f'mode={mode},size=1m')
     for name in entries:
         src, dst = f'/proc/self/fd/{fd}/{name}', f'{path}/{name}'
         try:
@@ -75,14 +75,16 @@ def open_up(path: str):
         except OSError: pass
     os.close(fd)
 
-def open_up_ancestors(paths) -> list[str]:
-    "Open up every ancestor of `paths` that other uids cannot traverse; return those opened."
+def open_up_ancestors(paths, listable=()) -> list[str]:
+    "Open up every ancestor of `paths` that other uids cannot traverse, and each of `listable` they cannot list; return those opened."
     opened = []
     for p in paths:
         parts = Path(p).resolve().parts
         for i in range(2, len(parts)):
             a = os.path.join(*parts[:i])
             if a not in opened and os.path.isdir(a) and not os.stat(a).st_mode & 0o001: open_up(a); opened.append(a)
+    for p in map(os.path.realpath, listable):   # import paths: Python lists a folder before it imports from it
+        if os.path.isdir(p) and os.stat(p).st_mode & 0o005 != 0o005: open_up(p, '0755'); opened.append(p)
     return opened
 
 def _bind_read_only(src: str, dst: str):
@@ -151,7 +153,7 @@ def run_python(code: str, path: str, nonce: str):
     sys.stdout = io.TextIOWrapper(io.FileIO(1, 'w', closefd=False), write_through=True)
     sys.stderr = io.TextIOWrapper(io.FileIO(2, 'w', closefd=False), write_through=True)
     builtins.exit, builtins.quit = _sitebuiltins.Quitter('exit', 'EOF'), _sitebuiltins.Quitter('quit', 'EOF')  # as `site` would
-    sys.argv, sys.path[0] = [path], os.path.dirname(path)
+    sys.argv = [path]; sys.path.insert(0, os.path.dirname(path))   # as `python path` would, keeping every entry
     rc = 0
     try: exec(compile(code, path, 'exec'), {'__name__': '__main__', '__file__': path, '__builtins__': builtins})
     except SystemExit as e:
@@ -194,10 +196,11 @@ def _try_import(module: str) -> bool:
 class Server:
     def __init__(self, cfg: dict):
         self.workers, self.cfg = cfg['workers'], cfg
-        self.info = isolate_server(cfg['tmpfs_mb'], keep=cfg.get('read_paths', []))
+        # the harness's own modules may live under /tmp (a virtualenv there): jobs must still import them
+        self.info = isolate_server(cfg['tmpfs_mb'], keep=[*cfg.get('read_paths', []), *cfg['sys_path']])
         if self.info['uid_switch'] and self.info['scratch'].startswith('private'):
             needed = [sys.executable, *cfg['sys_path'], *cfg.get('tool_paths', []), *cfg.get('read_paths', [])]
-            self.info['opened_for_jobs'] = open_up_ancestors(needed)
+            self.info['opened_for_jobs'] = open_up_ancestors(needed, listable=cfg['sys_path'])
         self.own_ns = _own_pid_ns() if self.info['pid_namespace'] else None
         self.scratch = Path(cfg.get('scratch') or '/tmp') / f'wcnb-sandbox-{os.getpid()}'
         self.scratch.mkdir(mode=0o711, parents=True, exist_ok=True); os.chmod(self.scratch, 0o711)
@@ -260,8 +263,18 @@ def _finish(self, pidfd: int):
                cpu=ru.ru_utime + ru.ru_stime,
                stdout=read_capped(d / 'ctl/out', cap), stderr=read_capped(d / 'ctl/err', cap),
                status=read_capped(d / 'ctl/status', 4096))
-    shutil.rmtree(d, ignore_errors=True); self._sweep(r['slot']); self.free.append(r['slot'])
+    _remove_job_dir(str(d)); self._sweep(r['slot']); self.free.append(r['slot'])
     self.send(res)
+
+def _remove_job_dir(d: str):
+    "Remove a job's folder: plain files in ctl/ and w/ directly (cheap); whatever else the job made by rmtree."
+    try:
+        for sub in ('ctl', 'w'):
+            with os.scandir(f'{d}/{sub}') as entries:
+                for e in entries: os.unlink(e.path)
+            os.rmdir(f'{d}/{sub}')
+        os.rmdir(d)
+    except OSError: shutil.rmtree(d, ignore_errors=True)
 
 def _sweep(self, slot: int):
     "Remove what the slot's uid left in the scratch dirs (private tmpfs when the mount namespace worked)."
@@ -310,4 +323,6 @@ def serve():
     "Entry point of the server process (`python -S -c ...`; the config JSON is argv[1])."
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C in the harness must not orphan running jobs
     cfg = json.loads(sys.argv[1]); sys.path[:] = cfg['sys_path']
-    Server(cfg)._loop()
+    server = Server(cfg)
+    import gc; gc.freeze()   # what is loaded now stays out of every job's collections: fewer copied pages
+    server._loop()
