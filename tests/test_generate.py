@@ -191,3 +191,13 @@ def test_wizardcoder_template_goes_through_complete(tmp_path, shared_data):
     assert row['task_id'] == 'HumanEval/0' and row['raw'] and '\t' not in row['completion'] and row['tokens'] <= 12
     meta = json.loads(meta_path(out).read_text())
     assert meta['settings']['template'] == 'wizardcoder' and meta['field'] == 'completion'
+
+
+def test_a_second_writer_to_the_same_samples_is_refused(tmp_path):
+    "Two `wcnb generate` runs appending to one file would interleave duplicates: the second stops before any work."
+    from wizardcoder_nb.core import single_writer
+    out = tmp_path / 'samples.jsonl'
+    with single_writer(f'{out}.lock', 'held by the first writer'):
+        with pytest.raises(WcnbError, match=r'another `wcnb generate` is writing these samples \(lock .*samples.jsonl.lock\)'):
+            generate_samples(GenerateConfig(limit=1), 'humaneval', out, progress=False)
+    assert not out.exists()

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 # %% auto #0
 __all__ = ['R', 'WcnbError', 'wcnb_home', 'data_dir', 'atomic_write_bytes', 'atomic_write_text', 'atomic_write_json',
-           'to_json_line', 'write_jsonl', 'parse_record', 'read_jsonl', 'JsonlAppender', 'stable_hash', 'file_sha256',
-           'Record', 'Instruction', 'EvolSample', 'Problem', 'Sample', 'Result', 'Config', 'load_yaml_model',
-           'load_section_config']
+           'to_json_line', 'write_jsonl', 'parse_record', 'read_jsonl', 'JsonlAppender', 'single_writer', 'stable_hash',
+           'file_sha256', 'Record', 'Instruction', 'EvolSample', 'Problem', 'Sample', 'Result', 'Config',
+           'load_yaml_model', 'load_section_config']
 
 # %% ../nbs/00_core.ipynb #fa92b450
 class WcnbError(Exception):
@@ -128,6 +128,18 @@ class JsonlAppender:
     def close(self): self._f.close()
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
+
+# %% ../nbs/00_core.ipynb #d98593e4
+@contextlib.contextmanager
+def single_writer(lock_path: str | os.PathLike, busy: str):
+    "Hold `lock_path` while the body writes; if another process holds it, raise `busy` (the OS frees it if we die)."
+    from filelock import FileLock, Timeout
+    Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(lock_path))
+    try: lock.acquire(timeout=0)
+    except Timeout: raise WcnbError(f"{busy} (lock {lock_path})") from None
+    try: yield
+    finally: lock.release()
 
 # %% ../nbs/00_core.ipynb #4a59f792
 def stable_hash(obj: Any, n: int = 16) -> str:

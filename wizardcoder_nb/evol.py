@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 from pydantic import Field, field_validator, model_validator
 import typer
-from .core import (WcnbError, Config, EvolSample, JsonlAppender, atomic_write_json, read_jsonl,
+from .core import (WcnbError, Config, EvolSample, JsonlAppender, single_writer, atomic_write_json, read_jsonl,
                                  stable_hash, file_sha256, load_yaml_model)
 
 # %% auto #0
@@ -595,12 +595,7 @@ def _set_round(man: dict, k: int, summary: dict, seconds: float):
 def run_evolution(cfg: EvolConfig, out_dir: str | Path) -> dict:
     "Run or resume Code Evol-Instruct into `out_dir` (round_k.jsonl, rejected_k.jsonl, manifest.json); returns the manifest."
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    from filelock import FileLock, Timeout
-    lock = FileLock(str(out / '.lock'), timeout=0)   # released by the OS if the process dies
-    try: lock.acquire()
-    except Timeout: raise WcnbError(f"{out}: another process is evolving into this folder (lock {out / '.lock'})") from None
-    try: return _run_evolution(cfg, out)
-    finally: lock.release()
+    with single_writer(out / '.lock', f"{out}: another process is evolving into this folder"): return _run_evolution(cfg, out)
 
 def _run_evolution(cfg: EvolConfig, out: Path) -> dict:
     "`run_evolution`'s body, under the folder lock: two runs must never append to the same round files."

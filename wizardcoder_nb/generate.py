@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal, Optional
 import typer
 from pydantic import Field
-from .core import (WcnbError, Config, Problem, JsonlAppender, atomic_write_json, read_jsonl,
+from .core import (WcnbError, Config, Problem, JsonlAppender, single_writer, atomic_write_json, read_jsonl,
                                  parse_record)
 from .templates import build_prompt, tabs_to_spaces, Template, BenchPrompt
 
@@ -287,18 +287,8 @@ def generate_samples(cfg: GenerateConfig,  # model, template, decoding, post-pro
         raise WcnbError(f"field 'n': {cfg.n} samples with temperature 0 are {cfg.n} copies of the greedy one; set temperature > 0")
     out_path = Path(out_path)
     problems = load_benchmark(benchmark, cfg.data_dir)[:cfg.limit]
-    lock = _exclusive(out_path)
-    try: return _generate(cfg, benchmark, out_path, problems, progress)
-    finally: lock.release()
-
-def _exclusive(out_path: Path):
-    "A lock held while one process appends to `out_path`: a second writer would interleave duplicate samples."
-    from filelock import FileLock, Timeout
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(out_path) + '.lock')
-    try: lock.acquire(timeout=0)
-    except Timeout: raise WcnbError(f"{out_path}: another `wcnb generate` is writing these samples (lock {lock.lock_file})") from None
-    return lock
+    with single_writer(f'{out_path}.lock', f"{out_path}: another `wcnb generate` is writing these samples"):  # no interleaved duplicates
+        return _generate(cfg, benchmark, out_path, problems, progress)
 
 def _generate(cfg: GenerateConfig, benchmark: str, out_path: Path, problems: list[Problem], progress: bool) -> Path:
     from wizardcoder_nb.llm import get_engine

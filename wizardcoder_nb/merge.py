@@ -16,18 +16,20 @@ __all__ = ['COLUMNS', 'parse_rounds', 'available_rounds', 'row_tokens', 'read_ro
            'cli_merge']
 
 # %% ../nbs/31_merge.ipynb #135c66f4
-def parse_rounds(spec: str | int | list, available: list[int]) -> list[int]:
-    "Round numbers from '0-3', '1,3', '2', 'all' (or an int/list), checked against the `available` rounds."
+def parse_rounds(spec: str | int | list, available: list[int] | None = None) -> list[int]:
+    "Round numbers from '0-3', '1,3', '2', 'all' (or an int/list), checked against the `available` rounds when given."
     if isinstance(spec, int): ks = [spec]
     elif isinstance(spec, (list, tuple)): ks = [int(k) for k in spec]
-    elif str(spec).strip() == 'all': ks = list(available)
+    elif str(spec).strip() == 'all':
+        if available is None: raise WcnbError("rounds: 'all' needs the evolution folder; name the rounds, e.g. '0-3'")
+        ks = list(available)
     else:
         ks = []
         for part in str(spec).split(','):
             m = re.fullmatch(r'\s*(\d+)\s*(?:-\s*(\d+)\s*)?', part)
-            if not m or (m[2] and int(m[2]) < int(m[1])): raise WcnbError(f"rounds: {spec!r} is not like '0-3', '1,3', '2' or 'all'")
+            if not m or (m[2] and int(m[2]) < int(m[1])): raise WcnbError(f"bad rounds {spec!r}: use e.g. '0-3', '1,3', '2' or 'all'")
             ks += list(range(int(m[1]), int(m[2] or m[1]) + 1))
-    if missing := [k for k in ks if k not in available]:
+    if available is not None and (missing := [k for k in ks if k not in available]):
         raise WcnbError(f"rounds: round(s) {missing} not found; this evolution folder has rounds {available}")
     return sorted(set(ks))
 

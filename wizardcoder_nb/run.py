@@ -12,12 +12,13 @@ import typer
 from pydantic import Field, field_validator
 from .core import (Config, WcnbError, atomic_write_json, load_yaml_model, parse_record, stable_hash)
 from .report import ReportConfig
+from .merge import parse_rounds
 
 # %% auto #0
 __all__ = ['STAGES', 'STAGE_INPUTS', 'check_name', 'RunPaths', 'pipeline_dir', 'pipeline_notebooks', 'read_marker', 'stage_key',
-           'is_done', 'record_outputs', 'describe_failure', 'execute_stage', 'plan_stages', 'parse_rounds', 'Variant',
-           'RunConfig', 'load_run_config', 'parse_overrides', 'write_run_record', 'clear_stale', 'run_pipeline',
-           'load_stage', 'variant_train_file', 'stage_evolve', 'stage_merge', 'stage_decontaminate', 'stage_train',
+           'is_done', 'record_outputs', 'describe_failure', 'execute_stage', 'plan_stages', 'Variant', 'RunConfig',
+           'load_run_config', 'parse_overrides', 'write_run_record', 'clear_stale', 'run_pipeline', 'load_stage',
+           'variant_train_file', 'stage_evolve', 'stage_merge', 'stage_decontaminate', 'stage_train',
            'generation_configs', 'stage_generate', 'model_tags', 'stage_evaluate', 'publish_figures', 'stage_report',
            'cli_run']
 
@@ -162,16 +163,6 @@ def plan_stages(from_stage: str | None = None, only: list[str] | None = None) ->
     return {s: 'auto' for s in STAGES}
 
 # %% ../nbs/80_run.ipynb #31f488ed
-def parse_rounds(spec: str | int | list) -> list[int]:
-    "`'0-3'` → [0, 1, 2, 3]; `'0,2'` → [0, 2]; `2` → [2]."
-    if isinstance(spec, list): return sorted({int(x) for x in spec})
-    out = set()
-    for part in str(spec).replace(' ', '').split(','):
-        a, _, b = part.partition('-')
-        if not a.isdigit() or (b and not b.isdigit()) or (b and int(b) < int(a)): raise ValueError(f"bad rounds {spec!r}: use e.g. '0-3' or '0,2'")
-        out |= set(range(int(a), int(b or a) + 1))
-    return sorted(out)
-
 class Variant(Config):
     "A fine-tuned model of the run: which evolution rounds make its training set."
     tag: str = 'wizardcoder'  # model tag: its eval folder and (after the first variant) its data/models subfolder
@@ -185,7 +176,10 @@ class Variant(Config):
     def _tag(cls, v): check_name(v, 'variant tag'); return v
     @field_validator('rounds', mode='before')
     @classmethod
-    def _rounds(cls, v): parse_rounds(v); return str(v)
+    def _rounds(cls, v):
+        try: parse_rounds(v)                     # merge's parser: the syntax here, the rounds when merging
+        except WcnbError as e: raise ValueError(str(e)) from None
+        return str(v)
 
     @property
     def round_list(self) -> list[int]: return parse_rounds(self.rounds)
