@@ -86,7 +86,8 @@ def available_languages() -> dict[str, bool]:
 
 # %% ../nbs/20_exec.ipynb #24315848
 _PRELOAD = ['math', 're', 'string', 'collections', 'itertools', 'functools', 'heapq', 'bisect', 'typing', 'random',
-            'hashlib', 'copy', 'operator', 'io', 'traceback', '_sitebuiltins']
+            'hashlib', 'copy', 'operator', 'io', 'traceback', '_sitebuiltins',
+            'ast']   # traceback imports it to underline the failing expression: every failed test would import it
 
 def _base_env() -> dict[str, str]:
     "The scrubbed environment every job starts from (a fresh dict; worked out once per PATH and home)."
