@@ -4,15 +4,15 @@
 
 # %% ../nbs/00_core.ipynb #ed43d559
 from __future__ import annotations
-import hashlib, json, os, tempfile, contextlib
+import hashlib, json, os, shutil, tempfile, contextlib
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal, Type, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 # %% auto #0
 __all__ = ['R', 'WcnbError', 'wcnb_home', 'data_dir', 'atomic_write_bytes', 'atomic_write_text', 'atomic_write_json',
-           'to_json_line', 'write_jsonl', 'parse_record', 'read_jsonl', 'JsonlAppender', 'single_writer', 'stable_hash',
-           'file_sha256', 'Record', 'Instruction', 'EvolSample', 'Problem', 'Sample', 'Result', 'Config',
+           'to_json_line', 'write_jsonl', 'parse_record', 'read_jsonl', 'JsonlAppender', 'single_writer', 'atomic_dir',
+           'stable_hash', 'file_sha256', 'Record', 'Instruction', 'EvolSample', 'Problem', 'Sample', 'Result', 'Config',
            'load_yaml_model', 'load_section_config']
 
 # %% ../nbs/00_core.ipynb #fa92b450
@@ -140,6 +140,19 @@ def single_writer(lock_path: str | os.PathLike, busy: str):
     except Timeout: raise WcnbError(f"{busy} (lock {lock_path})") from None
     try: yield
     finally: lock.release()
+
+# %% ../nbs/00_core.ipynb #62ee1e1a
+@contextlib.contextmanager
+def atomic_dir(target: str | os.PathLike):
+    "Yield an empty folder beside `target`; if the body succeeds it replaces `target` whole, else it is removed."
+    target = Path(target); tmp, old = (target.with_name(f'.{target.name}.{s}') for s in (f'tmp{os.getpid()}', 'old'))
+    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
+    try:
+        yield tmp
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists(): target.rename(old)
+        tmp.rename(target); shutil.rmtree(old, ignore_errors=True)   # the old one goes once the new one is in place
+    finally: shutil.rmtree(tmp, ignore_errors=True)
 
 # %% ../nbs/00_core.ipynb #4a59f792
 def stable_hash(obj: Any, n: int = 16) -> str:

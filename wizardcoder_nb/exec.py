@@ -96,7 +96,8 @@ def _base_env() -> dict[str, str]:
 
 @functools.lru_cache(maxsize=8)
 def _base_env_for(path_var, rustup_home, cargo_home, home) -> tuple:
-    "`_base_env`'s items for these variables (cached: `shutil.which` per job cost more than the job's fork)."
+    "`_base_env`'s items; the arguments are the cache key (`shutil.which`, `Path.home` read the same variables)."
+    # cached: three `shutil.which` calls per job cost more than the job's fork
     path = os.pathsep.join(dict.fromkeys([str(Path(sys.executable).parent), '/usr/local/bin', '/usr/bin', '/bin',
                                            *[str(Path(p).parent) for t in ('rustc', 'go', 'node') if (p := shutil.which(t))]]))
     env = dict(PATH=path, LANG='C.UTF-8', LC_ALL='C.UTF-8', PYTHONDONTWRITEBYTECODE='1', PYTHONIOENCODING='utf-8',

@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import typer
 from pydantic import Field
-from .core import Config, WcnbError, atomic_write_text, atomic_write_json, read_jsonl
+from .core import Config, WcnbError, atomic_dir, atomic_write_text, atomic_write_json, read_jsonl
 
 # %% auto #0
 __all__ = ['PUBLISHED', 'OKABE_ITO', 'HATCHES', 'PUBLISHED_HATCHES', 'PLOTLY_PATTERNS', 'PLOTLY_PUBLISHED', 'MARKERS',
@@ -590,29 +590,19 @@ def render_html(run: RunFiles, sections: list[Section], figs: dict[str, dict]) -
     return f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(run.name)} — report</title><style>{_CSS}</style></head><body>{''.join(parts)}</body></html>"
 
 # %% ../nbs/60_report.ipynb #84b0ac3b
-def _swap_in(tmp: Path, out: Path):
-    "Replace folder `out` by `tmp` (the old one is removed only once the new one is in place)."
-    old = out.with_name(out.name + '.old')
-    if old.exists(): shutil.rmtree(old)
-    if out.exists(): out.rename(old)
-    tmp.rename(out)
-    if old.exists(): shutil.rmtree(old)
-
 def build_report(run_dir, cfg: ReportConfig | None = None) -> Path:
     "Build `<run_dir>/report/report.html` (figures in `report/figures/`) from the run's files; returns its path."
     run = RunFiles.open(run_dir)
     cfg = cfg or ReportConfig(**(run.meta.get('config') or {}).get('report', {}))
     entries = eval_entries(run, cfg)
     sections = [f(run, entries, cfg) for f in SECTIONS]
-    out, tmp = run.run_dir / 'report', run.run_dir / f'.report.tmp{os.getpid()}'
-    if tmp.exists(): shutil.rmtree(tmp)
-    (tmp / 'figures').mkdir(parents=True)
-    figs = {c.name: save_chart(c, tmp / 'figures') for s in sections for c in s.charts}
-    for name, src in ((n, p) for s in sections for n, p in s.files.items()): shutil.copy(src, tmp / 'figures' / name)
-    atomic_write_text(tmp / 'report.html', render_html(run, sections, figs))
-    atomic_write_json(tmp / 'report.json', dict(run=run.name, sections=[dict(title=s.title, note=s.note, data=s.data) for s in sections]))
-    _swap_in(tmp, out)
-    return out / 'report.html'
+    with atomic_dir(run.run_dir / 'report') as tmp:
+        (tmp / 'figures').mkdir()
+        figs = {c.name: save_chart(c, tmp / 'figures') for s in sections for c in s.charts}
+        for name, src in ((n, p) for s in sections for n, p in s.files.items()): shutil.copy(src, tmp / 'figures' / name)
+        atomic_write_text(tmp / 'report.html', render_html(run, sections, figs))
+        atomic_write_json(tmp / 'report.json', dict(run=run.name, sections=[dict(title=s.title, note=s.note, data=s.data) for s in sections]))
+    return run.run_dir / 'report' / 'report.html'
 
 # %% ../nbs/60_report.ipynb #7e30de75
 def display_report(run_dir) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 import typer
 from pydantic import Field, field_validator
-from .core import (Config, WcnbError, atomic_write_json, load_yaml_model, parse_record, stable_hash)
+from .core import (Config, WcnbError, atomic_dir, atomic_write_json, load_yaml_model, parse_record, stable_hash)
 from .report import ReportConfig
 from .merge import parse_rounds
 
@@ -429,13 +429,9 @@ def stage_evaluate(cfg: RunConfig, paths: RunPaths) -> dict:
 # %% ../nbs/80_run.ipynb #ea3c7658
 def publish_figures(report_dir: Path, dest: Path) -> Path:
     "Copy a report's PNG and SVG figures into `dest` (the top-level `figures/<run>/`), replacing that folder whole."
-    tmp, old = dest.with_name(dest.name + '.tmp'), dest.with_name(dest.name + '.old')
-    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
-    for f in sorted((report_dir / 'figures').glob('*')):
-        if f.suffix in ('.png', '.svg'): shutil.copy(f, tmp / f.name)
-    shutil.rmtree(old, ignore_errors=True)
-    if dest.exists(): dest.rename(old)
-    tmp.rename(dest); shutil.rmtree(old, ignore_errors=True)  # a reader sees the old set or the new one, never half
+    with atomic_dir(dest) as tmp:   # a reader sees the old set or the new one, never half
+        for f in sorted((report_dir / 'figures').glob('*')):
+            if f.suffix in ('.png', '.svg'): shutil.copy(f, tmp / f.name)
     return dest
 
 def stage_report(cfg: RunConfig, paths: RunPaths) -> dict:

@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 import typer, yaml
 from pydantic import Field
-from .core import (Config, Instruction, WcnbError, atomic_write_bytes, atomic_write_json, file_sha256,
+from .core import (Config, Instruction, WcnbError, atomic_dir, atomic_write_bytes, atomic_write_json, file_sha256,
                                  load_yaml_model, parse_record, read_jsonl, stable_hash, wcnb_home)
 from .templates import IGNORE_INDEX, encode_training_example, format_prompt, format_training_text
 
@@ -21,9 +21,8 @@ __all__ = ['RESUME_MAY_CHANGE', 'OKABE_ITO', 'PEAK_TFLOPS', 'TrainConfig', 'conf
            'load_tokenized', 'tokenize_cached', 'pack_bins', 'SftDataset', 'PadCollator', 'PackCollator',
            'packing_isolated', 'resolve_model', 'pick_precision', 'weights_dtype', 'load_base_model', 'attach_lora',
            'world_info', 'grad_accum_steps', 'training_args', 'progress_callback', 'run_identity', 'check_resumable',
-           'finished_summary', 'clear_run', 'atomic_dir', 'merge_adapter', 'ema', 'plot_loss', 'RssPeak',
-           'peak_memory_gb', 'mfu', 'loss_stats', 'train_model', 'hf_spec', 'load_finetuned', 'generate_text',
-           'parse_sets', 'cli_train']
+           'finished_summary', 'clear_run', 'merge_adapter', 'ema', 'plot_loss', 'RssPeak', 'peak_memory_gb', 'mfu',
+           'loss_stats', 'train_model', 'hf_spec', 'load_finetuned', 'generate_text', 'parse_sets', 'cli_train']
 
 # %% ../nbs/50_train.ipynb #cd1a4b0a
 class TrainConfig(Config):
@@ -386,19 +385,6 @@ def clear_run(out_dir: Path):
         elif p.exists(): p.unlink()
 
 # %% ../nbs/50_train.ipynb #5c7c955f
-@contextlib.contextmanager
-def atomic_dir(target: Path):
-    "Yield a temporary folder next to `target`; on success it replaces `target`."
-    target = Path(target); tmp = target.with_name(f'.{target.name}.tmp')
-    if tmp.exists(): shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    try:
-        yield tmp
-        if target.exists(): shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
-
 def merge_adapter(adapter_dir: str | os.PathLike,  # a peft LoRA adapter folder
                   out_dir: str | os.PathLike,  # where the merged model folder goes
                   base: str | None = None,  # the base model (default: the one the adapter names)
