@@ -209,7 +209,7 @@ def make_job(code: str, language: str = 'python', limits: Limits | None = None, 
     env = {**_base_env(), **lang.env}
     if language == 'go': env['GOCACHE'] = str(_go_cache()); env['GOPATH'] = str(_go_cache().parent / 'gopath')
     return dict(files={**(files or {}), lang.file: code}, main=lang.file, steps=[s.model_dump() for s in lang.steps],
-                python=code if language == 'python' else None, limits=limits.model_dump(), env=env, stdin=stdin,
+                python=True if language == 'python' else None, limits=limits.model_dump(), env=env, stdin=stdin,
                 nonce=os.urandom(8).hex())
 
 def _go_cache() -> Path:
@@ -239,7 +239,7 @@ def _verdict(job: dict, raw: dict) -> tuple[str, str]:
         return ('timeout' if -rc == signal.SIGXCPU else 'failed'), _SIGNAL_REASONS[-rc]
     if rc == EXIT_SANDBOX and 'sandbox:' in raw['stderr']: return 'error', _last_line(raw['stderr'])
     if 'failed ' in status: return 'failed', f"compile error: {_last_line(raw['stderr']) or 'exit ' + status.split()[-1]}"
-    if job.get('python') is not None:
+    if job.get('python'):
         if rc == 0 and f"end {job['nonce']}" in status: return 'passed', ''
         if rc == EXIT_EARLY: return 'failed', 'exited early with status 0 before the end of the program'
         if rc == 0: return 'failed', 'ended without reaching the end marker (os._exit?)'
