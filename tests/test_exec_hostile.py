@@ -153,14 +153,24 @@ def test_other_jobs_unaffected_by_a_hostile_neighbour(sb):
     assert res[0].verdict == 'timeout' and all(r.verdict == 'passed' for r in res[1:])
 
 
-def test_server_death_is_an_error_then_recovers():
+def zygote_pid(server_pid: int) -> int:
+    "The server's one child: the zygote that forks the jobs."
+    children = Path(f'/proc/{server_pid}/task/{server_pid}/children').read_text().split()
+    assert len(children) == 1, children
+    return int(children[0])
+
+
+@pytest.mark.parametrize('victim', ['server and zygote', 'server', 'zygote'])
+def test_server_death_is_an_error_then_recovers(victim):
     with Sandbox(workers=1) as s:
         still_works(s)
         from wizardcoder_nb.exec import make_job, _to_result
         job = make_job('import time; time.sleep(30)', limits=Limits(wall_s=60))
         f = s.submit(job)
         time.sleep(0.5)
-        os.killpg(s._conns[0]._proc.pid, 9)                                        # the server dies mid-job
+        server = s._conns[0]._proc.pid
+        if victim == 'server and zygote': os.killpg(server, 9)                      # the server dies mid-job
+        else: os.kill(server if victim == 'server' else zygote_pid(server), 9)
         r = _to_result(job, f.result(timeout=30))
         assert r.verdict == 'error' and 'sandbox server died' in r.reason
         time.sleep(0.5)

@@ -7,14 +7,14 @@ __all__ = ['CLONE_NEWNS', 'CLONE_NEWPID', 'CLONE_NEWNET', 'MS_RDONLY', 'MS_NOSUI
            'MS_PRIVATE', 'UID_BASE', 'PR_SET_PDEATHSIG', 'EXIT_SANDBOX', 'EXIT_EARLY', 'SCRATCH_DIRS', 'unshare',
            'setns', 'mount', 'isolate_server', 'open_up', 'open_up_ancestors', 'fork_in_new_pid_ns', 'set_limits',
            'drop_privileges', 'job_stdio', 'try_compile', 'run_python', 'print_exception', 'job_main', 'Server',
-           'read_capped', 'serve']
+           'zygote', 'read_capped', 'serve']
 
-# %% ../nbs/19_sandbox.ipynb #316233b4
-import builtins, ctypes, io, json, linecache, os, resource, select, shutil, signal, stat, sys, time, traceback
+# %% ../nbs/19_sandbox.ipynb #c625c674
+import builtins, ctypes, io, json, linecache, marshal, os, resource, select, shutil, signal, stat, sys, time, traceback
 import _sitebuiltins
 from pathlib import Path
 
-# %% ../nbs/19_sandbox.ipynb #497e790d
+# %% ../nbs/19_sandbox.ipynb #43d940dd
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 UID_BASE = 1_000_000
@@ -39,7 +39,7 @@ def mount(src, target: str, fstype, flags: int, data=None):
     enc = lambda s: s.encode() if s is not None else None
     _check(_libc().mount(enc(src), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f'mount {target}')
 
-# %% ../nbs/19_sandbox.ipynb #3bd42ff9
+# %% ../nbs/19_sandbox.ipynb #2ba20c16
 SCRATCH_DIRS = ('/tmp', '/dev/shm', '/var/tmp')
 
 def isolate_server(tmpfs_mb: int, keep=()) -> dict:
@@ -60,7 +60,7 @@ def isolate_server(tmpfs_mb: int, keep=()) -> dict:
     info['uid_switch'] = os.geteuid() == 0
     return info
 
-# %% ../nbs/19_sandbox.ipynb #33de94a7
+# %% ../nbs/19_sandbox.ipynb #90d7829f
 def open_up(path: str, mode: str = '0711'):
     "Make directory `path` traversable (or, with mode 0755, listable) by other uids in this mount namespace (a tmpfs + its entries bound back)."
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -112,7 +112,7 @@ def _probe_pid_namespace() -> bool:
         return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
     except OSError: return False
 
-# %% ../nbs/19_sandbox.ipynb #ac453bc5
+# %% ../nbs/19_sandbox.ipynb #14cdc295
 def set_limits(lim: dict, memory_mb=None, nproc=None):
     "Apply a job's rlimits to this process (inherited by everything it starts)."
     def setr(res, v): resource.setrlimit(res, (int(v), int(v)) if v else (resource.RLIM_INFINITY,) * 2)
@@ -149,7 +149,7 @@ def drop_privileges(uid):
     if uid is not None: os.setgroups([]); os.setgid(uid); os.setuid(uid)
     _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # (again: a uid change clears it) the server dies → so do we
 
-# %% ../nbs/19_sandbox.ipynb #cecc6eab
+# %% ../nbs/19_sandbox.ipynb #da8eeeee
 def _run_step(step: dict, lim: dict, env: dict, uid) -> int:
     "Run a step (not the last) as a child of G; return its exit code. Untrusted steps drop privileges first."
     pid = os.fork()
@@ -161,7 +161,7 @@ def _run_step(step: dict, lim: dict, env: dict, uid) -> int:
         except BaseException as e: os.write(2, f'sandbox: cannot run {step["argv"][0]}: {e}\n'.encode()); os._exit(127)
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
-# %% ../nbs/19_sandbox.ipynb #7fb75e9b
+# %% ../nbs/19_sandbox.ipynb #3b00b8d8
 def job_stdio() -> tuple:
     "stdin, stdout, stderr on descriptors 0-2, and `exit`/`quit` as `site` makes them: built once in the server, used by every job."
     return (io.TextIOWrapper(io.FileIO(0, 'r', closefd=False), encoding='utf-8'),
@@ -193,7 +193,7 @@ def run_python(code: str, path: str, nonce: str, compiled=None):
     if rc == 0: _status(f'end {nonce}')
     os._exit(rc)
 
-# %% ../nbs/19_sandbox.ipynb #bb6487ff
+# %% ../nbs/19_sandbox.ipynb #c778113f
 _OWN_FILE = globals().get('__file__')   # frames of this module (run_python's) are left out of job tracebacks
 
 def _exception_lines(e: BaseException, code: str, path: str) -> list[str]:
@@ -230,7 +230,7 @@ def print_exception(e: BaseException, code: str, path: str):
     try: sys.stderr.write(''.join(out))
     except BaseException: pass
 
-# %% ../nbs/19_sandbox.ipynb #7e7a9846
+# %% ../nbs/19_sandbox.ipynb #e9929c42
 def job_main(job: dict, ctl: str, work: str, uid, compiled=None):
     "The job process: session, directory, descriptors, limits, steps (`compiled`: the Python program, compiled by the server). Never returns."
     try:
@@ -253,10 +253,26 @@ def job_main(job: dict, ctl: str, work: str, uid, compiled=None):
         try: os.write(2, f'sandbox: {type(e).__name__}: {e}\n'.encode())
         finally: os._exit(EXIT_SANDBOX)
 
-# %% ../nbs/19_sandbox.ipynb #d41a194b
+# %% ../nbs/19_sandbox.ipynb #80086a54
 def _try_import(module: str) -> bool:
     try: __import__(module); return True
     except BaseException: return False
+
+def _frame(obj) -> bytes:
+    "One message between server and zygote: a length, then the object marshalled."
+    data = marshal.dumps(obj)
+    return len(data).to_bytes(4, 'little') + data
+
+def _write_all(fd: int, data: bytes):
+    view = memoryview(data)
+    while view: view = view[os.write(fd, view):]
+
+def _frames(buf: bytearray) -> list:
+    "Take the complete messages off the front of `buf`."
+    out = []
+    while len(buf) >= 4 and len(buf) >= 4 + (n := int.from_bytes(buf[:4], 'little')):
+        out.append(marshal.loads(bytes(buf[4:4 + n]))); del buf[:4 + n]
+    return out
 
 class Server:
     def __init__(self, cfg: dict):
@@ -272,15 +288,51 @@ class Server:
         self.uid_base = UID_BASE + (os.getpid() % 4000) * 256   # distinct per server: RLIMIT_NPROC counts per uid
         if self.info['uid_switch']: self.info['uids'] = [self.uid_base, self.uid_base + self.workers - 1]
         self.queue, self.running, self.free = [], {}, list(range(self.workers))
-        self.out_fd, self.buf, self.eof = os.dup(1), [], False
+        self.out_fd, self.buf, self.eof, self.replies = os.dup(1), [], False, bytearray()
         os.dup2(os.open(os.devnull, os.O_WRONLY), 1)             # stray prints must not corrupt the protocol
         self.info['preload_failed'] = [m for m in cfg.get('preload', []) if not _try_import(m)]
 
     def send(self, obj: dict):
-        data = (json.dumps(obj) + '\n').encode()
-        while data: data = data[os.write(self.out_fd, data):]
+        _write_all(self.out_fd, (json.dumps(obj) + '\n').encode())
 
-# %% ../nbs/19_sandbox.ipynb #e68074e1
+# %% ../nbs/19_sandbox.ipynb #73ef338d
+def zygote(server: Server, requests: int, replies: int):
+    "The zygote process's loop (never returns). Jobs come from `requests`; (event, id, ...) tuples go to `replies`."
+    running, buf = {}, bytearray()
+    while True:
+        for fd in select.select([requests, *running], [], [])[0]:
+            if fd != requests:
+                job_id, pid = running.pop(fd); os.close(fd)
+                _, st, ru = os.wait4(pid, 0)
+                _write_all(replies, _frame(('exit', job_id, st, ru.ru_utime + ru.ru_stime, ru.ru_minflt + ru.ru_majflt)))
+                continue
+            if not (chunk := os.read(requests, 1 << 20)): os._exit(0)   # the server closed the pipe: it is exiting
+            buf += chunk
+            for job, ctl, work, uid in _frames(buf):
+                compiled = try_compile(job['files'][job['main']], f"{work}/{job['main']}") if job.get('python') else None
+                pid = fork_in_new_pid_ns(server.own_ns)
+                if pid == 0: job_main(job, ctl, work, uid, compiled)
+                del compiled
+                running[os.pidfd_open(pid)] = (job['id'], pid)
+                _write_all(replies, _frame(('pid', job['id'], pid)))
+
+def _start_zygote(self):
+    "Fork the zygote; keep the server's ends of its two pipes."
+    req_r, req_w = os.pipe(); rep_r, rep_w = os.pipe()
+    server_pid, pid = os.getpid(), os.fork()
+    if pid == 0:
+        try:
+            for fd in (req_w, rep_r, self.out_fd): os.close(fd)   # the harness's pipes stay the server's alone
+            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+            _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() == server_pid: zygote(self, req_r, rep_w)
+        finally: os._exit(EXIT_SANDBOX)
+    os.close(req_r); os.close(rep_w)
+    self.zygote_pid, self.requests, self.replies_fd = pid, req_w, rep_r
+
+Server._start_zygote = _start_zygote
+
+# %% ../nbs/19_sandbox.ipynb #d4985a13
 def _prepare(self, job: dict, slot: int):
     "Create the job's directories and files; return (ctl, work, uid)."
     d = f"{self.scratch}/{job['id']}"; ctl, work = d + '/ctl', d + '/w'
@@ -294,19 +346,16 @@ def _prepare(self, job: dict, slot: int):
     return ctl, work, uid
 
 def _start(self, job: dict):
+    "Prepare a job and hand it to the zygote; its wall clock starts now."
     slot = self.free.pop()
     ctl, work, uid = self._prepare(job, slot)
-    # compiled here, where the compiler's memory is warm, not in each freshly forked job (~0.5 ms and ~60 copied pages there)
-    compiled = try_compile(job['files'][job['main']], f"{work}/{job['main']}") if job.get('python') else None
-    t0 = time.monotonic(); pid = fork_in_new_pid_ns(self.own_ns)
-    if pid == 0: job_main(job, ctl, work, uid, compiled)
-    del compiled
-    wall = job['limits']['wall_s'] or 1e9
-    self.running[os.pidfd_open(pid)] = dict(job=job, pid=pid, slot=slot, t0=t0, deadline=t0 + wall, timed_out=False)
+    t0 = time.monotonic()
+    self.running[job['id']] = dict(job=job, pid=None, slot=slot, t0=t0, deadline=t0 + (job['limits']['wall_s'] or 1e9), timed_out=False)
+    _write_all(self.requests, _frame((job, ctl, work, uid)))
 
 Server._prepare, Server._start = _prepare, _start
 
-# %% ../nbs/19_sandbox.ipynb #286cc861
+# %% ../nbs/19_sandbox.ipynb #9a8d3a16
 def read_capped(path: str | os.PathLike, cap: int) -> str:
     "A file's text, or its head and tail when longer than `cap` bytes."
     try: fd = os.open(path, os.O_RDONLY)
@@ -330,13 +379,11 @@ def _kill_group(pid: int):
     try: os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError): pass
 
-def _finish(self, pidfd: int):
-    "Reap a job, kill any leftovers of its group, collect its output, remove its directory, send its result."
-    r = self.running.pop(pidfd); os.close(pidfd)
-    _, st, ru = os.wait4(r['pid'], 0); dur = time.monotonic() - r['t0']; _kill_group(r['pid'])
-    d, cap = f"{self.scratch}/{r['job']['id']}", r['job']['limits']['output_kb'] << 10
-    res = dict(id=r['job']['id'], rc=os.waitstatus_to_exitcode(st), timed_out=r['timed_out'], duration=dur,
-               cpu=ru.ru_utime + ru.ru_stime, faults=ru.ru_minflt + ru.ru_majflt,
+def _finish(self, job_id: int, st: int, cpu: float, faults: int):
+    "A job was reaped: kill any leftovers of its group, collect its output, remove its directory, send its result."
+    r = self.running.pop(job_id); dur = time.monotonic() - r['t0']; _kill_group(r['pid'])
+    d, cap = f"{self.scratch}/{job_id}", r['job']['limits']['output_kb'] << 10
+    res = dict(id=job_id, rc=os.waitstatus_to_exitcode(st), timed_out=r['timed_out'], duration=dur, cpu=cpu, faults=faults,
                stdout=read_capped(d + '/ctl/out', cap), stderr=read_capped(d + '/ctl/err', cap),
                status=read_capped(d + '/ctl/status', 4096))
     _remove_job_dir(d); self._sweep(r['slot']); self.free.append(r['slot'])
@@ -366,7 +413,7 @@ def _sweep(self, slot: int):
 
 Server._finish, Server._sweep = _finish, _sweep
 
-# %% ../nbs/19_sandbox.ipynb #bd6bdf52
+# %% ../nbs/19_sandbox.ipynb #231c127f
 def _read_jobs(self):
     "Read what the harness sent; queue complete lines; note EOF."
     chunk = os.read(0, 1 << 20)
@@ -376,32 +423,43 @@ def _read_jobs(self):
     self.buf = [rest]
     self.queue.extend(json.loads(l) for l in lines if l.strip())
 
+def _read_replies(self):
+    "Note the pids the zygote reports and finish the jobs it reaped; if the zygote is gone, so is the server."
+    if not (chunk := os.read(self.replies_fd, 1 << 16)):
+        raise RuntimeError(f'sandbox zygote died ({os.waitstatus_to_exitcode(os.waitpid(self.zygote_pid, 0)[1])})')
+    self.replies += chunk
+    for event, job_id, *rest in _frames(self.replies):
+        if event == 'pid': self.running[job_id]['pid'] = rest[0]
+        else: self._finish(job_id, *rest)
+
 def _expire(self):
-    "Kill the group of every job past its wall deadline (its pidfd then reports the exit)."
+    "Kill the group of every job past its wall deadline (the zygote then reports its exit)."
     now = time.monotonic()
     for r in self.running.values():
-        if not r['timed_out'] and now >= r['deadline']: r['timed_out'] = True; _kill_group(r['pid'])
+        if r['pid'] and not r['timed_out'] and now >= r['deadline']: r['timed_out'] = True; _kill_group(r['pid'])
 
 def _loop(self):
     self.send({'ready': self.info})
     while not (self.eof and not self.queue and not self.running):
         while self.queue and self.free: self._start(self.queue.pop(0))
         wait = min((r['deadline'] for r in self.running.values()), default=time.monotonic() + 60) - time.monotonic()
-        for fd in select.select(([] if self.eof else [0]) + list(self.running), [], [], max(0.0, wait))[0]:
+        for fd in select.select(([] if self.eof else [0]) + [self.replies_fd], [], [], max(0.0, wait))[0]:
             if fd == 0: self._read_jobs()
-            else: self._finish(fd)
+            else: self._read_replies()
         self._expire()
+    os.close(self.requests); os.waitpid(self.zygote_pid, 0)
     shutil.rmtree(self.scratch, ignore_errors=True)
 
-Server._read_jobs, Server._expire, Server._loop = _read_jobs, _expire, _loop
+Server._read_jobs, Server._read_replies, Server._expire, Server._loop = _read_jobs, _read_replies, _expire, _loop
 
 def serve():
     "Entry point of the server process (`python -S -c ...`; the config JSON is argv[1])."
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C in the harness must not orphan running jobs
     cfg = json.loads(sys.argv[1]); sys.path[:] = cfg['sys_path']
     server = Server(cfg)
-    compile('', '<warm-up>', 'exec')   # the first compile() builds the AST types (~2 ms): here, not in a job that must compile itself
+    compile('', '<warm-up>', 'exec')   # the first compile() builds the AST types (~2 ms): once, not in every job
     global _STDIO; _STDIO = job_stdio()
     _libc().prctl(PR_SET_PDEATHSIG, 0)   # a first ctypes call here, not in every job: the job's own costs ~100 copied pages less
     import gc; gc.freeze()   # what is loaded now stays out of every job's collections: fewer copied pages
+    server._start_zygote()
     server._loop()
