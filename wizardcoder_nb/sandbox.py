@@ -6,15 +6,15 @@
 __all__ = ['CLONE_NEWNS', 'CLONE_NEWPID', 'CLONE_NEWNET', 'MS_RDONLY', 'MS_NOSUID', 'MS_NODEV', 'MS_REMOUNT', 'MS_BIND', 'MS_REC',
            'MS_PRIVATE', 'UID_BASE', 'PR_SET_PDEATHSIG', 'EXIT_SANDBOX', 'EXIT_EARLY', 'SCRATCH_DIRS', 'unshare',
            'setns', 'mount', 'isolate_server', 'open_up', 'open_up_ancestors', 'fork_in_new_pid_ns', 'set_limits',
-           'drop_privileges', 'job_stdio', 'try_compile', 'run_python', 'print_exception', 'job_main', 'Server',
-           'zygote', 'read_capped', 'serve']
+           'environ_changes', 'drop_privileges', 'install_job_stdio', 'try_compile', 'run_python', 'print_exception',
+           'job_main', 'Server', 'zygote', 'read_capped', 'serve']
 
-# %% ../nbs/19_sandbox.ipynb #c625c674
+# %% ../nbs/19_sandbox.ipynb #6c6a284e
 import builtins, ctypes, io, json, linecache, marshal, os, resource, select, shutil, signal, stat, sys, time, traceback
 import _sitebuiltins
 from pathlib import Path
 
-# %% ../nbs/19_sandbox.ipynb #43d940dd
+# %% ../nbs/19_sandbox.ipynb #c813a4b2
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 UID_BASE = 1_000_000
@@ -39,7 +39,7 @@ def mount(src, target: str, fstype, flags: int, data=None):
     enc = lambda s: s.encode() if s is not None else None
     _check(_libc().mount(enc(src), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f'mount {target}')
 
-# %% ../nbs/19_sandbox.ipynb #2ba20c16
+# %% ../nbs/19_sandbox.ipynb #152b576d
 SCRATCH_DIRS = ('/tmp', '/dev/shm', '/var/tmp')
 
 def isolate_server(tmpfs_mb: int, keep=()) -> dict:
@@ -60,7 +60,7 @@ def isolate_server(tmpfs_mb: int, keep=()) -> dict:
     info['uid_switch'] = os.geteuid() == 0
     return info
 
-# %% ../nbs/19_sandbox.ipynb #90d7829f
+# %% ../nbs/19_sandbox.ipynb #3bb59a0b
 def open_up(path: str, mode: str = '0711'):
     "Make directory `path` traversable (or, with mode 0755, listable) by other uids in this mount namespace (a tmpfs + its entries bound back)."
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -112,7 +112,7 @@ def _probe_pid_namespace() -> bool:
         return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
     except OSError: return False
 
-# %% ../nbs/19_sandbox.ipynb #14cdc295
+# %% ../nbs/19_sandbox.ipynb #b2aa0292
 def set_limits(lim: dict, memory_mb=None, nproc=None):
     "Apply a job's rlimits to this process (inherited by everything it starts)."
     def setr(res, v): resource.setrlimit(res, (int(v), int(v)) if v else (resource.RLIM_INFINITY,) * 2)
@@ -139,17 +139,21 @@ def _write_file(path: str, text: str, mode: int = 0o600):
         while data: data = data[os.write(fd, data):]
     finally: os.close(fd)
 
-def _set_environ(env: dict):
-    "Make `os.environ` equal `env`, touching only the variables that differ (the server already runs in the base environment)."
-    for k in [k for k in os.environ if k not in env]: del os.environ[k]
-    for k, v in env.items():
-        if os.environ.get(k) != v: os.environ[k] = v
+def environ_changes(env: dict) -> tuple[list, dict]:
+    "(names to unset, names to set) that turn this process's environment into `env`: worked out in the server, applied in the job."
+    return [k for k in os.environ if k not in env], {k: v for k, v in env.items() if os.environ.get(k) != v}
+
+def _apply_environ(changes: tuple[list, dict]):
+    # the job inherits the zygote's environment, which is the server's: usually only HOME differs
+    unset, changed = changes
+    for k in unset: del os.environ[k]
+    for k, v in changed.items(): os.environ[k] = v
 
 def drop_privileges(uid):
     if uid is not None: os.setgroups([]); os.setgid(uid); os.setuid(uid)
     _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # (again: a uid change clears it) the server dies → so do we
 
-# %% ../nbs/19_sandbox.ipynb #da8eeeee
+# %% ../nbs/19_sandbox.ipynb #5ef43a06
 def _run_step(step: dict, lim: dict, env: dict, uid) -> int:
     "Run a step (not the last) as a child of G; return its exit code. Untrusted steps drop privileges first."
     pid = os.fork()
@@ -161,15 +165,17 @@ def _run_step(step: dict, lim: dict, env: dict, uid) -> int:
         except BaseException as e: os.write(2, f'sandbox: cannot run {step["argv"][0]}: {e}\n'.encode()); os._exit(127)
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
-# %% ../nbs/19_sandbox.ipynb #3b00b8d8
-def job_stdio() -> tuple:
-    "stdin, stdout, stderr on descriptors 0-2, and `exit`/`quit` as `site` makes them: built once in the server, used by every job."
-    return (io.TextIOWrapper(io.FileIO(0, 'r', closefd=False), encoding='utf-8'),
-            io.TextIOWrapper(io.FileIO(1, 'w', closefd=False), encoding='utf-8', write_through=True),
-            io.TextIOWrapper(io.FileIO(2, 'w', closefd=False), encoding='utf-8', write_through=True),
-            _sitebuiltins.Quitter('exit', 'EOF'), _sitebuiltins.Quitter('quit', 'EOF'))
+# %% ../nbs/19_sandbox.ipynb #2ddea524
+_STDIO_READY = False
 
-_STDIO = None   # set by `serve` before the first fork
+def install_job_stdio():
+    "`sys.stdin/stdout/stderr` on descriptors 0-2 and `exit`/`quit` as `site` makes them: done once in the zygote, inherited ready by every job."
+    global _STDIO_READY
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, 'r', closefd=False), encoding='utf-8')
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, 'w', closefd=False), encoding='utf-8', write_through=True)
+    sys.stderr = io.TextIOWrapper(io.FileIO(2, 'w', closefd=False), encoding='utf-8', write_through=True)
+    builtins.exit, builtins.quit = _sitebuiltins.Quitter('exit', 'EOF'), _sitebuiltins.Quitter('quit', 'EOF')
+    _STDIO_READY = True
 
 def try_compile(code: str, path: str, max_chars: int = 200_000):
     "`code` compiled as the job will run it, or None (a syntax error, or too long to compile in the server): the job then compiles it itself."
@@ -179,8 +185,8 @@ def try_compile(code: str, path: str, max_chars: int = 200_000):
 
 def run_python(code: str, path: str, nonce: str, compiled=None):
     "Execute `code` (or its `compiled` code object) as `__main__`; on normal completion write the end marker. Never returns."
-    sys.stdin, sys.stdout, sys.stderr, builtins.exit, builtins.quit = _STDIO or job_stdio()
-    sys.argv = [path]; sys.path.insert(0, os.path.dirname(path))   # as `python path` would, keeping every entry
+    if not _STDIO_READY: install_job_stdio()
+    sys.argv = [path]; sys.path.insert(0, path.rpartition('/')[0])   # as `python path` would, keeping every entry
     rc = 0
     try: exec(compiled or compile(code, path, 'exec', dont_inherit=True), {'__name__': '__main__', '__file__': path, '__builtins__': builtins})
     except SystemExit as e:
@@ -193,7 +199,7 @@ def run_python(code: str, path: str, nonce: str, compiled=None):
     if rc == 0: _status(f'end {nonce}')
     os._exit(rc)
 
-# %% ../nbs/19_sandbox.ipynb #c778113f
+# %% ../nbs/19_sandbox.ipynb #7f61cbf3
 _OWN_FILE = globals().get('__file__')   # frames of this module (run_python's) are left out of job tracebacks
 
 def _exception_lines(e: BaseException, code: str, path: str) -> list[str]:
@@ -230,19 +236,19 @@ def print_exception(e: BaseException, code: str, path: str):
     try: sys.stderr.write(''.join(out))
     except BaseException: pass
 
-# %% ../nbs/19_sandbox.ipynb #e9929c42
-def job_main(job: dict, ctl: str, work: str, uid, compiled=None):
-    "The job process: session, directory, descriptors, limits, steps (`compiled`: the Python program, compiled by the server). Never returns."
+# %% ../nbs/19_sandbox.ipynb #02e69f8f
+def job_main(job: dict, ctl: str, work: str, uid, compiled=None, environ=None):
+    "The job process: session, directory, descriptors, limits, steps (`compiled`: the Python program, compiled by the server; `environ`: what to change in the inherited environment, worked out there too). Never returns."
     try:
         _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # if the server dies, so does the job (and its namespace)
         os.setsid(); os.chdir(work); _redirect(ctl, bool(job.get('stdin')))
         fd = os.open('/proc/self/oom_score_adj', os.O_WRONLY); os.write(fd, b'1000'); os.close(fd)   # the OOM killer takes us first
-        env, python, steps = {**job['env'], 'HOME': work}, job.get('python'), job['steps']
+        env, python, steps = {**job.get('env', {}), 'HOME': work}, job.get('python'), job['steps']
         for i, step in enumerate(steps if python else steps[:-1]):
             _status(f'step {i}')
             if (rc := _run_step(step, job['limits'], env, uid)) != 0: _status(f'failed {i} {rc}'); os._exit(1)
         _status(f'step {len(steps) if python else len(steps) - 1}')
-        _set_environ(env)
+        _apply_environ(environ if environ is not None else environ_changes(env))
         if python:
             set_limits(job['limits']); drop_privileges(uid)
             run_python(job['files'][job['main']], f'{work}/{job["main"]}', job['nonce'], compiled)
@@ -253,7 +259,7 @@ def job_main(job: dict, ctl: str, work: str, uid, compiled=None):
         try: os.write(2, f'sandbox: {type(e).__name__}: {e}\n'.encode())
         finally: os._exit(EXIT_SANDBOX)
 
-# %% ../nbs/19_sandbox.ipynb #80086a54
+# %% ../nbs/19_sandbox.ipynb #af1e56aa
 def _try_import(module: str) -> bool:
     try: __import__(module); return True
     except BaseException: return False
@@ -295,10 +301,11 @@ class Server:
     def send(self, obj: dict):
         _write_all(self.out_fd, (json.dumps(obj) + '\n').encode())
 
-# %% ../nbs/19_sandbox.ipynb #73ef338d
+# %% ../nbs/19_sandbox.ipynb #37c3c1bf
 def zygote(server: Server, requests: int, replies: int):
-    "The zygote process's loop (never returns). Jobs come from `requests`; (event, id, ...) tuples go to `replies`."
-    running, buf = {}, bytearray()
+    "The zygote process's loop (never returns). Jobs come from `requests` (id, size, marshalled job); (event, id, ...) tuples go to `replies`."
+    running = {}
+    install_job_stdio()   # the zygote never prints: its descriptors 0-2 are /dev/null, /dev/null and the server's log
     while True:
         for fd in select.select([requests, *running], [], [])[0]:
             if fd != requests:
@@ -306,15 +313,12 @@ def zygote(server: Server, requests: int, replies: int):
                 _, st, ru = os.wait4(pid, 0)
                 _write_all(replies, _frame(('exit', job_id, st, ru.ru_utime + ru.ru_stime, ru.ru_minflt + ru.ru_majflt)))
                 continue
-            if not (chunk := os.read(requests, 1 << 20)): os._exit(0)   # the server closed the pipe: it is exiting
-            buf += chunk
-            for job, ctl, work, uid in _frames(buf):
-                compiled = try_compile(job['files'][job['main']], f"{work}/{job['main']}") if job.get('python') else None
-                pid = fork_in_new_pid_ns(server.own_ns)
-                if pid == 0: job_main(job, ctl, work, uid, compiled)
-                del compiled
-                running[os.pidfd_open(pid)] = (job['id'], pid)
-                _write_all(replies, _frame(('pid', job['id'], pid)))
+            if len(head := _read_all(requests, 12)) < 12: os._exit(0)   # the server closed the pipe: it is exiting
+            job_id, blob = int.from_bytes(head[:8], 'little'), _read_all(requests, int.from_bytes(head[8:], 'little'))
+            pid = fork_in_new_pid_ns(server.own_ns)
+            if pid == 0: job_main(*marshal.loads(blob))
+            running[os.pidfd_open(pid)] = (job_id, pid)
+            _write_all(replies, _frame(('pid', job_id, pid)))
 
 def _start_zygote(self):
     "Fork the zygote; keep the server's ends of its two pipes."
@@ -332,7 +336,7 @@ def _start_zygote(self):
 
 Server._start_zygote = _start_zygote
 
-# %% ../nbs/19_sandbox.ipynb #d4985a13
+# %% ../nbs/19_sandbox.ipynb #0cd5a370
 def _prepare(self, job: dict, slot: int):
     "Create the job's directories and files; return (ctl, work, uid)."
     d = f"{self.scratch}/{job['id']}"; ctl, work = d + '/ctl', d + '/w'
@@ -351,11 +355,15 @@ def _start(self, job: dict):
     ctl, work, uid = self._prepare(job, slot)
     t0 = time.monotonic()
     self.running[job['id']] = dict(job=job, pid=None, slot=slot, t0=t0, deadline=t0 + (job['limits']['wall_s'] or 1e9), timed_out=False)
-    _write_all(self.requests, _frame((job, ctl, work, uid)))
+    compiled = try_compile(job['files'][job['main']], f"{work}/{job['main']}") if job.get('python') else None
+    environ = environ_changes({**job['env'], 'HOME': work})
+    if job.get('python'): job = {k: v for k, v in job.items() if k != 'env'}   # a Python job needs only the changes
+    blob = marshal.dumps((job, ctl, work, uid, compiled, environ))   # code objects marshal as in .pyc files
+    _write_all(self.requests, job['id'].to_bytes(8, 'little') + len(blob).to_bytes(4, 'little') + blob)
 
 Server._prepare, Server._start = _prepare, _start
 
-# %% ../nbs/19_sandbox.ipynb #9a8d3a16
+# %% ../nbs/19_sandbox.ipynb #84b501f3
 def read_capped(path: str | os.PathLike, cap: int) -> str:
     "A file's text, or its head and tail when longer than `cap` bytes."
     try: fd = os.open(path, os.O_RDONLY)
@@ -413,7 +421,7 @@ def _sweep(self, slot: int):
 
 Server._finish, Server._sweep = _finish, _sweep
 
-# %% ../nbs/19_sandbox.ipynb #231c127f
+# %% ../nbs/19_sandbox.ipynb #6e669c18
 def _read_jobs(self):
     "Read what the harness sent; queue complete lines; note EOF."
     chunk = os.read(0, 1 << 20)
@@ -458,7 +466,6 @@ def serve():
     cfg = json.loads(sys.argv[1]); sys.path[:] = cfg['sys_path']
     server = Server(cfg)
     compile('', '<warm-up>', 'exec')   # the first compile() builds the AST types (~2 ms): once, not in every job
-    global _STDIO; _STDIO = job_stdio()
     _libc().prctl(PR_SET_PDEATHSIG, 0)   # a first ctypes call here, not in every job: the job's own costs ~100 copied pages less
     import gc; gc.freeze()   # what is loaded now stays out of every job's collections: fewer copied pages
     server._start_zygote()
