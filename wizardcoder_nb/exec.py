@@ -85,9 +85,9 @@ def available_languages() -> dict[str, bool]:
     return {k: _language_ok(k) for k in LANGUAGES}
 
 # %% ../nbs/20_exec.ipynb #24315848
+# what tests import; each costs every job a little (the forking process is bigger) and saves an import in those that use it
 _PRELOAD = ['math', 're', 'string', 'collections', 'itertools', 'functools', 'heapq', 'bisect', 'typing', 'random',
-            'hashlib', 'copy', 'operator', 'io', 'traceback', '_sitebuiltins',
-            'ast']   # traceback imports it to underline the failing expression: every failed test would import it
+            'hashlib', 'copy', 'operator', 'io', '_sitebuiltins']
 
 def _base_env() -> dict[str, str]:
     "The scrubbed environment every job starts from (a fresh dict; worked out once per PATH and home)."

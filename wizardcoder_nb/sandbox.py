@@ -9,12 +9,11 @@ __all__ = ['CLONE_NEWNS', 'CLONE_NEWPID', 'CLONE_NEWNET', 'MS_RDONLY', 'MS_NOSUI
            'environ_changes', 'drop_privileges', 'install_job_stdio', 'try_compile', 'run_python', 'print_exception',
            'job_main', 'Server', 'zygote', 'read_capped', 'serve']
 
-# %% ../nbs/19_sandbox.ipynb #6c6a284e
-import builtins, ctypes, io, json, linecache, marshal, os, resource, select, shutil, signal, stat, sys, time, traceback
+# %% ../nbs/19_sandbox.ipynb #01a80b1a
+import builtins, ctypes, io, json, marshal, os, resource, select, signal, stat, struct, sys, time
 import _sitebuiltins
-from pathlib import Path
 
-# %% ../nbs/19_sandbox.ipynb #c813a4b2
+# %% ../nbs/19_sandbox.ipynb #c4791a8a
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 UID_BASE = 1_000_000
@@ -39,7 +38,7 @@ def mount(src, target: str, fstype, flags: int, data=None):
     enc = lambda s: s.encode() if s is not None else None
     _check(_libc().mount(enc(src), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f'mount {target}')
 
-# %% ../nbs/19_sandbox.ipynb #152b576d
+# %% ../nbs/19_sandbox.ipynb #e6114bc3
 SCRATCH_DIRS = ('/tmp', '/dev/shm', '/var/tmp')
 
 def isolate_server(tmpfs_mb: int, keep=()) -> dict:
@@ -60,7 +59,7 @@ def isolate_server(tmpfs_mb: int, keep=()) -> dict:
     info['uid_switch'] = os.geteuid() == 0
     return info
 
-# %% ../nbs/19_sandbox.ipynb #3bb59a0b
+# %% ../nbs/19_sandbox.ipynb #6ff0f2b1
 def open_up(path: str, mode: str = '0711'):
     "Make directory `path` traversable (or, with mode 0755, listable) by other uids in this mount namespace (a tmpfs + its entries bound back)."
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -81,7 +80,7 @@ def open_up_ancestors(paths, listable=()) -> list[str]:
     "Open up every ancestor of `paths` that other uids cannot traverse, and each of `listable` they cannot list; return those opened."
     opened = []
     for p in paths:
-        parts = Path(p).resolve().parts
+        parts = ['/', *filter(None, os.path.realpath(p).split('/'))]
         for i in range(2, len(parts)):
             a = os.path.join(*parts[:i])
             if a not in opened and os.path.isdir(a) and not os.stat(a).st_mode & 0o001: open_up(a); opened.append(a)
@@ -100,10 +99,13 @@ def _own_pid_ns() -> int: return os.open('/proc/self/ns/pid', os.O_RDONLY)
 def fork_in_new_pid_ns(own_ns: int | None) -> int:
     "fork(); with `own_ns` (an fd of our PID namespace) the child is PID 1 of a fresh PID namespace."
     if own_ns is None: return os.fork()
-    unshare(CLONE_NEWPID)   # only our next child enters the new namespace ...
+    libc = _libc()   # called directly, with a prebuilt argument: the zygote runs this per job, and every object it touches is a copied page
+    _check(libc.unshare(_NEWPID), 'unshare')   # only our next child enters the new namespace ...
     try: return os.fork()
     finally:
-        if os.getpid() != 1: setns(own_ns, CLONE_NEWPID)   # ... then back: later forks (and the next unshare) start from ours
+        if os.getpid() != 1: _check(libc.setns(own_ns, _NEWPID), 'setns')   # ... then back: later forks (and the next unshare) start from ours
+
+_NEWPID = ctypes.c_int(CLONE_NEWPID)
 
 def _probe_pid_namespace() -> bool:
     try:
@@ -112,7 +114,7 @@ def _probe_pid_namespace() -> bool:
         return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
     except OSError: return False
 
-# %% ../nbs/19_sandbox.ipynb #b2aa0292
+# %% ../nbs/19_sandbox.ipynb #6247f93f
 def set_limits(lim: dict, memory_mb=None, nproc=None):
     "Apply a job's rlimits to this process (inherited by everything it starts)."
     def setr(res, v): resource.setrlimit(res, (int(v), int(v)) if v else (resource.RLIM_INFINITY,) * 2)
@@ -153,7 +155,7 @@ def drop_privileges(uid):
     if uid is not None: os.setgroups([]); os.setgid(uid); os.setuid(uid)
     _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # (again: a uid change clears it) the server dies → so do we
 
-# %% ../nbs/19_sandbox.ipynb #5ef43a06
+# %% ../nbs/19_sandbox.ipynb #8fb21bbf
 def _run_step(step: dict, lim: dict, env: dict, uid) -> int:
     "Run a step (not the last) as a child of G; return its exit code. Untrusted steps drop privileges first."
     pid = os.fork()
@@ -165,7 +167,7 @@ def _run_step(step: dict, lim: dict, env: dict, uid) -> int:
         except BaseException as e: os.write(2, f'sandbox: cannot run {step["argv"][0]}: {e}\n'.encode()); os._exit(127)
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
-# %% ../nbs/19_sandbox.ipynb #2ddea524
+# %% ../nbs/19_sandbox.ipynb #4ccc509b
 _STDIO_READY = False
 
 def install_job_stdio():
@@ -199,7 +201,7 @@ def run_python(code: str, path: str, nonce: str, compiled=None):
     if rc == 0: _status(f'end {nonce}')
     os._exit(rc)
 
-# %% ../nbs/19_sandbox.ipynb #7f61cbf3
+# %% ../nbs/19_sandbox.ipynb #82f4b552
 _OWN_FILE = globals().get('__file__')   # frames of this module (run_python's) are left out of job tracebacks
 
 def _exception_lines(e: BaseException, code: str, path: str) -> list[str]:
@@ -211,11 +213,11 @@ def _exception_lines(e: BaseException, code: str, path: str) -> list[str]:
             lines.append(f'  File "{co.co_filename}", line {n}, in {co.co_name}\n')
             if co.co_filename == path:
                 src = src or code.splitlines(); text = src[n - 1] if n and 0 < n <= len(src) else ''
-            else: text = linecache.getline(co.co_filename, n or 0)
+            else: import linecache; text = linecache.getline(co.co_filename, n or 0)
             if text.strip(): lines.append(f'    {text.strip()}\n')
         tb = tb.tb_next
     if len(lines) == 1: lines = []
-    if isinstance(e, SyntaxError): return lines + traceback.format_exception_only(type(e), e)
+    if isinstance(e, SyntaxError): import traceback; return lines + traceback.format_exception_only(type(e), e)
     name, mod = type(e).__qualname__, type(e).__module__
     if mod not in ('__main__', 'builtins'): name = f'{mod}.{name}'
     try: msg = str(e)
@@ -236,7 +238,7 @@ def print_exception(e: BaseException, code: str, path: str):
     try: sys.stderr.write(''.join(out))
     except BaseException: pass
 
-# %% ../nbs/19_sandbox.ipynb #02e69f8f
+# %% ../nbs/19_sandbox.ipynb #8c32c81f
 def job_main(job: dict, ctl: str, work: str, uid, compiled=None, environ=None):
     "The job process: session, directory, descriptors, limits, steps (`compiled`: the Python program, compiled by the server; `environ`: what to change in the inherited environment, worked out there too). Never returns."
     try:
@@ -259,26 +261,16 @@ def job_main(job: dict, ctl: str, work: str, uid, compiled=None, environ=None):
         try: os.write(2, f'sandbox: {type(e).__name__}: {e}\n'.encode())
         finally: os._exit(EXIT_SANDBOX)
 
-# %% ../nbs/19_sandbox.ipynb #af1e56aa
+# %% ../nbs/19_sandbox.ipynb #9a3b99e6
 def _try_import(module: str) -> bool:
     try: __import__(module); return True
     except BaseException: return False
 
-def _frame(obj) -> bytes:
-    "One message between server and zygote: a length, then the object marshalled."
-    data = marshal.dumps(obj)
-    return len(data).to_bytes(4, 'little') + data
+_REPLY = struct.Struct('<Bqqdq')   # the zygote's reports, fixed size: event (0 forked, 1 reaped), job id, pid or wait status, CPU s, page faults
 
 def _write_all(fd: int, data: bytes):
     view = memoryview(data)
     while view: view = view[os.write(fd, view):]
-
-def _frames(buf: bytearray) -> list:
-    "Take the complete messages off the front of `buf`."
-    out = []
-    while len(buf) >= 4 and len(buf) >= 4 + (n := int.from_bytes(buf[:4], 'little')):
-        out.append(marshal.loads(bytes(buf[4:4 + n]))); del buf[:4 + n]
-    return out
 
 class Server:
     def __init__(self, cfg: dict):
@@ -301,9 +293,9 @@ class Server:
     def send(self, obj: dict):
         _write_all(self.out_fd, (json.dumps(obj) + '\n').encode())
 
-# %% ../nbs/19_sandbox.ipynb #37c3c1bf
+# %% ../nbs/19_sandbox.ipynb #79786c51
 def zygote(server: Server, requests: int, replies: int):
-    "The zygote process's loop (never returns). Jobs come from `requests` (id, size, marshalled job); (event, id, ...) tuples go to `replies`."
+    "The zygote process's loop (never returns). Jobs come from `requests` (id, size, marshalled job); `_REPLY` records go to `replies`."
     running = {}
     install_job_stdio()   # the zygote never prints: its descriptors 0-2 are /dev/null, /dev/null and the server's log
     while True:
@@ -311,14 +303,14 @@ def zygote(server: Server, requests: int, replies: int):
             if fd != requests:
                 job_id, pid = running.pop(fd); os.close(fd)
                 _, st, ru = os.wait4(pid, 0)
-                _write_all(replies, _frame(('exit', job_id, st, ru.ru_utime + ru.ru_stime, ru.ru_minflt + ru.ru_majflt)))
+                os.write(replies, _REPLY.pack(1, job_id, st, ru.ru_utime + ru.ru_stime, ru.ru_minflt + ru.ru_majflt))
                 continue
             if len(head := _read_all(requests, 12)) < 12: os._exit(0)   # the server closed the pipe: it is exiting
             job_id, blob = int.from_bytes(head[:8], 'little'), _read_all(requests, int.from_bytes(head[8:], 'little'))
             pid = fork_in_new_pid_ns(server.own_ns)
             if pid == 0: job_main(*marshal.loads(blob))
             running[os.pidfd_open(pid)] = (job_id, pid)
-            _write_all(replies, _frame(('pid', job_id, pid)))
+            os.write(replies, _REPLY.pack(0, job_id, pid, 0.0, 0))   # shorter than PIPE_BUF: written whole
 
 def _start_zygote(self):
     "Fork the zygote; keep the server's ends of its two pipes."
@@ -336,7 +328,7 @@ def _start_zygote(self):
 
 Server._start_zygote = _start_zygote
 
-# %% ../nbs/19_sandbox.ipynb #0cd5a370
+# %% ../nbs/19_sandbox.ipynb #50de36f9
 def _prepare(self, job: dict, slot: int):
     "Create the job's directories and files; return (ctl, work, uid)."
     d = f"{self.scratch}/{job['id']}"; ctl, work = d + '/ctl', d + '/w'
@@ -363,7 +355,7 @@ def _start(self, job: dict):
 
 Server._prepare, Server._start = _prepare, _start
 
-# %% ../nbs/19_sandbox.ipynb #84b501f3
+# %% ../nbs/19_sandbox.ipynb #6105be45
 def read_capped(path: str | os.PathLike, cap: int) -> str:
     "A file's text, or its head and tail when longer than `cap` bytes."
     try: fd = os.open(path, os.O_RDONLY)
@@ -405,7 +397,7 @@ def _remove_job_dir(d: str):
                 for e in entries: os.unlink(e.path)
             os.rmdir(f'{d}/{sub}')
         os.rmdir(d)
-    except OSError: shutil.rmtree(d, ignore_errors=True)
+    except OSError: import shutil; shutil.rmtree(d, ignore_errors=True)
 
 def _sweep(self, slot: int):
     "Remove what the slot's uid left in the scratch dirs (private tmpfs when the mount namespace worked)."
@@ -416,12 +408,13 @@ def _sweep(self, slot: int):
         for e in entries:
             try:
                 if e.stat(follow_symlinks=False).st_uid == self.uid_base + slot:
-                    shutil.rmtree(e.path) if e.is_dir(follow_symlinks=False) else os.unlink(e.path)
+                    if e.is_dir(follow_symlinks=False): import shutil; shutil.rmtree(e.path)
+                    else: os.unlink(e.path)
             except OSError: pass
 
 Server._finish, Server._sweep = _finish, _sweep
 
-# %% ../nbs/19_sandbox.ipynb #6e669c18
+# %% ../nbs/19_sandbox.ipynb #42fd858f
 def _read_jobs(self):
     "Read what the harness sent; queue complete lines; note EOF."
     chunk = os.read(0, 1 << 20)
@@ -436,9 +429,11 @@ def _read_replies(self):
     if not (chunk := os.read(self.replies_fd, 1 << 16)):
         raise RuntimeError(f'sandbox zygote died ({os.waitstatus_to_exitcode(os.waitpid(self.zygote_pid, 0)[1])})')
     self.replies += chunk
-    for event, job_id, *rest in _frames(self.replies):
-        if event == 'pid': self.running[job_id]['pid'] = rest[0]
-        else: self._finish(job_id, *rest)
+    whole = len(self.replies) - len(self.replies) % _REPLY.size
+    for event, job_id, pid_or_status, cpu, faults in _REPLY.iter_unpack(self.replies[:whole]):
+        if event == 0: self.running[job_id]['pid'] = pid_or_status
+        else: self._finish(job_id, pid_or_status, cpu, faults)
+    del self.replies[:whole]
 
 def _expire(self):
     "Kill the group of every job past its wall deadline (the zygote then reports its exit)."
@@ -456,7 +451,7 @@ def _loop(self):
             else: self._read_replies()
         self._expire()
     os.close(self.requests); os.waitpid(self.zygote_pid, 0)
-    shutil.rmtree(self.scratch, ignore_errors=True)
+    import shutil; shutil.rmtree(self.scratch, ignore_errors=True)
 
 Server._read_jobs, Server._read_replies, Server._expire, Server._loop = _read_jobs, _read_replies, _expire, _loop
 
