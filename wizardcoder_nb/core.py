@@ -52,8 +52,11 @@ def atomic_write_json(path: str | os.PathLike, obj: Any, indent: int = 2) -> Pat
     return atomic_write_text(path, json.dumps(_plain(obj), indent=indent, ensure_ascii=False) + '\n')
 
 # %% ../nbs/00_core.ipynb #f0842a5b
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
 def _plain(obj: Any) -> Any:
     "Pydantic models and paths to JSON-ready values."
+    if type(obj) in _SCALARS: return obj   # the common case first: result rows are mostly scalars
     if isinstance(obj, BaseModel): return obj.model_dump(mode='json')
     if isinstance(obj, Path): return str(obj)
     if isinstance(obj, dict): return {k: _plain(v) for k, v in obj.items()}

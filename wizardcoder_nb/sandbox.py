@@ -322,6 +322,8 @@ def _start_zygote(self):
             os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
             _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
             if os.getppid() == server_pid: zygote(self, req_r, rep_w)
+        except BaseException:
+            import traceback; traceback.print_exc()   # into the server's log, which the harness shows when the server dies
         finally: os._exit(EXIT_SANDBOX)
     os.close(req_r); os.close(rep_w)
     self.zygote_pid, self.requests, self.replies_fd = pid, req_w, rep_r
