@@ -9,11 +9,11 @@ __all__ = ['CLONE_NEWNS', 'CLONE_NEWPID', 'CLONE_NEWNET', 'MS_RDONLY', 'MS_NOSUI
            'environ_changes', 'drop_privileges', 'install_job_stdio', 'try_compile', 'run_python', 'print_exception',
            'job_main', 'Server', 'zygote', 'read_capped', 'serve']
 
-# %% ../nbs/19_sandbox.ipynb #01a80b1a
+# %% ../nbs/19_sandbox.ipynb #7141ef05
 import builtins, ctypes, io, json, marshal, os, resource, select, signal, stat, struct, sys, time
 import _sitebuiltins
 
-# %% ../nbs/19_sandbox.ipynb #c4791a8a
+# %% ../nbs/19_sandbox.ipynb #4efc6809
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 UID_BASE = 1_000_000
@@ -38,7 +38,7 @@ def mount(src, target: str, fstype, flags: int, data=None):
     enc = lambda s: s.encode() if s is not None else None
     _check(_libc().mount(enc(src), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f'mount {target}')
 
-# %% ../nbs/19_sandbox.ipynb #e6114bc3
+# %% ../nbs/19_sandbox.ipynb #9e775f96
 SCRATCH_DIRS = ('/tmp', '/dev/shm', '/var/tmp')
 
 def isolate_server(tmpfs_mb: int, keep=()) -> dict:
@@ -59,7 +59,7 @@ def isolate_server(tmpfs_mb: int, keep=()) -> dict:
     info['uid_switch'] = os.geteuid() == 0
     return info
 
-# %% ../nbs/19_sandbox.ipynb #6ff0f2b1
+# %% ../nbs/19_sandbox.ipynb #63f25918
 def open_up(path: str, mode: str = '0711'):
     "Make directory `path` traversable (or, with mode 0755, listable) by other uids in this mount namespace (a tmpfs + its entries bound back)."
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -114,7 +114,7 @@ def _probe_pid_namespace() -> bool:
         return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
     except OSError: return False
 
-# %% ../nbs/19_sandbox.ipynb #6247f93f
+# %% ../nbs/19_sandbox.ipynb #eb14be8c
 def set_limits(lim: dict, memory_mb=None, nproc=None):
     "Apply a job's rlimits to this process (inherited by everything it starts)."
     def setr(res, v): resource.setrlimit(res, (int(v), int(v)) if v else (resource.RLIM_INFINITY,) * 2)
@@ -155,7 +155,7 @@ def drop_privileges(uid):
     if uid is not None: os.setgroups([]); os.setgid(uid); os.setuid(uid)
     _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # (again: a uid change clears it) the server dies → so do we
 
-# %% ../nbs/19_sandbox.ipynb #8fb21bbf
+# %% ../nbs/19_sandbox.ipynb #c3dbd591
 def _run_step(step: dict, lim: dict, env: dict, uid) -> int:
     "Run a step (not the last) as a child of G; return its exit code. Untrusted steps drop privileges first."
     pid = os.fork()
@@ -167,7 +167,7 @@ def _run_step(step: dict, lim: dict, env: dict, uid) -> int:
         except BaseException as e: os.write(2, f'sandbox: cannot run {step["argv"][0]}: {e}\n'.encode()); os._exit(127)
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
-# %% ../nbs/19_sandbox.ipynb #4ccc509b
+# %% ../nbs/19_sandbox.ipynb #ce99356b
 _STDIO_READY = False
 
 def install_job_stdio():
@@ -201,22 +201,34 @@ def run_python(code: str, path: str, nonce: str, compiled=None):
     if rc == 0: _status(f'end {nonce}')
     os._exit(rc)
 
-# %% ../nbs/19_sandbox.ipynb #82f4b552
+# %% ../nbs/19_sandbox.ipynb #fdb9ab15
 _OWN_FILE = globals().get('__file__')   # frames of this module (run_python's) are left out of job tracebacks
+
+def _frame_lines(frames: list[tuple], code: str, path: str) -> list[str]:
+    "Traceback lines for (file, line, function) frames; a frame repeated more than 3 times in a row is summed up, as `traceback` does."
+    lines, src, last, count = [], None, None, 0
+    for f in [*frames, None]:   # None: flush the last run of repeats
+        if f != last:
+            if count > 3: lines.append(f'  [Previous line repeated {count - 3} more time{"s" if count - 3 > 1 else ""}]\n')
+            last, count = f, 0
+        if f is None: break
+        count += 1
+        if count > 3: continue
+        file, n, name = f
+        lines.append(f'  File "{file}", line {n}, in {name}\n')
+        if file == path: src = src or code.splitlines(); text = src[n - 1] if n and 0 < n <= len(src) else ''
+        else: import linecache; text = linecache.getline(file, n or 0)
+        if text.strip(): lines.append(f'    {text.strip()}\n')
+    return lines
 
 def _exception_lines(e: BaseException, code: str, path: str) -> list[str]:
     "One exception's traceback lines, as `traceback` prints them (no underlining), the sandbox's own frame left out."
-    lines, tb, src = ['Traceback (most recent call last):\n'], e.__traceback__, None
+    frames, tb = [], e.__traceback__
     while tb is not None:
-        co, n = tb.tb_frame.f_code, tb.tb_lineno
-        if co.co_filename != _OWN_FILE:
-            lines.append(f'  File "{co.co_filename}", line {n}, in {co.co_name}\n')
-            if co.co_filename == path:
-                src = src or code.splitlines(); text = src[n - 1] if n and 0 < n <= len(src) else ''
-            else: import linecache; text = linecache.getline(co.co_filename, n or 0)
-            if text.strip(): lines.append(f'    {text.strip()}\n')
+        if (co := tb.tb_frame.f_code).co_filename != _OWN_FILE: frames.append((co.co_filename, tb.tb_lineno, co.co_name))
         tb = tb.tb_next
-    if len(lines) == 1: lines = []
+    lines = _frame_lines(frames, code, path)
+    if lines: lines.insert(0, 'Traceback (most recent call last):\n')
     if isinstance(e, SyntaxError): import traceback; return lines + traceback.format_exception_only(type(e), e)
     name, mod = type(e).__qualname__, type(e).__module__
     if mod not in ('__main__', 'builtins'): name = f'{mod}.{name}'
@@ -238,7 +250,7 @@ def print_exception(e: BaseException, code: str, path: str):
     try: sys.stderr.write(''.join(out))
     except BaseException: pass
 
-# %% ../nbs/19_sandbox.ipynb #8c32c81f
+# %% ../nbs/19_sandbox.ipynb #d1fe2496
 def job_main(job: dict, ctl: str, work: str, uid, compiled=None, environ=None):
     "The job process: session, directory, descriptors, limits, steps (`compiled`: the Python program, compiled by the server; `environ`: what to change in the inherited environment, worked out there too). Never returns."
     try:
@@ -261,7 +273,7 @@ def job_main(job: dict, ctl: str, work: str, uid, compiled=None, environ=None):
         try: os.write(2, f'sandbox: {type(e).__name__}: {e}\n'.encode())
         finally: os._exit(EXIT_SANDBOX)
 
-# %% ../nbs/19_sandbox.ipynb #9a3b99e6
+# %% ../nbs/19_sandbox.ipynb #1619fe7b
 def _try_import(module: str) -> bool:
     try: __import__(module); return True
     except BaseException: return False
@@ -293,7 +305,7 @@ class Server:
     def send(self, obj: dict):
         _write_all(self.out_fd, (json.dumps(obj) + '\n').encode())
 
-# %% ../nbs/19_sandbox.ipynb #79786c51
+# %% ../nbs/19_sandbox.ipynb #c26ab943
 def zygote(server: Server, requests: int, replies: int):
     "The zygote process's loop (never returns). Jobs come from `requests` (id, size, marshalled job); `_REPLY` records go to `replies`."
     running = {}
@@ -330,7 +342,7 @@ def _start_zygote(self):
 
 Server._start_zygote = _start_zygote
 
-# %% ../nbs/19_sandbox.ipynb #50de36f9
+# %% ../nbs/19_sandbox.ipynb #1f24e273
 def _prepare(self, job: dict, slot: int):
     "Create the job's directories and files; return (ctl, work, uid)."
     d = f"{self.scratch}/{job['id']}"; ctl, work = d + '/ctl', d + '/w'
@@ -357,7 +369,7 @@ def _start(self, job: dict):
 
 Server._prepare, Server._start = _prepare, _start
 
-# %% ../nbs/19_sandbox.ipynb #6105be45
+# %% ../nbs/19_sandbox.ipynb #19fc0306
 def read_capped(path: str | os.PathLike, cap: int) -> str:
     "A file's text, or its head and tail when longer than `cap` bytes."
     try: fd = os.open(path, os.O_RDONLY)
@@ -416,7 +428,7 @@ def _sweep(self, slot: int):
 
 Server._finish, Server._sweep = _finish, _sweep
 
-# %% ../nbs/19_sandbox.ipynb #42fd858f
+# %% ../nbs/19_sandbox.ipynb #548a879b
 def _read_jobs(self):
     "Read what the harness sent; queue complete lines; note EOF."
     chunk = os.read(0, 1 << 20)
