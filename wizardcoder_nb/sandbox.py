@@ -9,11 +9,11 @@ __all__ = ['CLONE_NEWNS', 'CLONE_NEWPID', 'CLONE_NEWNET', 'MS_RDONLY', 'MS_NOSUI
            'environ_changes', 'drop_privileges', 'install_job_stdio', 'try_compile', 'run_python', 'print_exception',
            'job_main', 'Server', 'zygote', 'read_capped', 'serve']
 
-# %% ../nbs/19_sandbox.ipynb #7141ef05
+# %% ../nbs/19_sandbox.ipynb #5b725711
 import builtins, ctypes, io, json, marshal, os, resource, select, signal, stat, struct, sys, time
 import _sitebuiltins
 
-# %% ../nbs/19_sandbox.ipynb #4efc6809
+# %% ../nbs/19_sandbox.ipynb #fd63c225
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 UID_BASE = 1_000_000
@@ -31,14 +31,14 @@ def _check(rc: int, what: str):
     if rc != 0:
         e = ctypes.get_errno(); raise OSError(e, f'{what}: {os.strerror(e)}')
 
-def unshare(flags: int): _check(_libc().unshare(ctypes.c_int(flags)), 'unshare')
-def setns(fd: int, flags: int): _check(_libc().setns(ctypes.c_int(fd), ctypes.c_int(flags)), 'setns')
+def unshare(flags: int): _check(_libc().unshare(flags), 'unshare')   # ctypes passes a Python int as a C int
+def setns(fd: int, flags: int): _check(_libc().setns(fd, flags), 'setns')
 
 def mount(src, target: str, fstype, flags: int, data=None):
     enc = lambda s: s.encode() if s is not None else None
     _check(_libc().mount(enc(src), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f'mount {target}')
 
-# %% ../nbs/19_sandbox.ipynb #9e775f96
+# %% ../nbs/19_sandbox.ipynb #f85075b9
 SCRATCH_DIRS = ('/tmp', '/dev/shm', '/var/tmp')
 
 def isolate_server(tmpfs_mb: int, keep=()) -> dict:
@@ -59,7 +59,7 @@ def isolate_server(tmpfs_mb: int, keep=()) -> dict:
     info['uid_switch'] = os.geteuid() == 0
     return info
 
-# %% ../nbs/19_sandbox.ipynb #63f25918
+# %% ../nbs/19_sandbox.ipynb #b50b9304
 def open_up(path: str, mode: str = '0711'):
     "Make directory `path` traversable (or, with mode 0755, listable) by other uids in this mount namespace (a tmpfs + its entries bound back)."
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -99,13 +99,10 @@ def _own_pid_ns() -> int: return os.open('/proc/self/ns/pid', os.O_RDONLY)
 def fork_in_new_pid_ns(own_ns: int | None) -> int:
     "fork(); with `own_ns` (an fd of our PID namespace) the child is PID 1 of a fresh PID namespace."
     if own_ns is None: return os.fork()
-    libc = _libc()   # called directly, with a prebuilt argument: the zygote runs this per job, and every object it touches is a copied page
-    _check(libc.unshare(_NEWPID), 'unshare')   # only our next child enters the new namespace ...
+    unshare(CLONE_NEWPID)   # only our next child enters the new namespace ...
     try: return os.fork()
     finally:
-        if os.getpid() != 1: _check(libc.setns(own_ns, _NEWPID), 'setns')   # ... then back: later forks (and the next unshare) start from ours
-
-_NEWPID = ctypes.c_int(CLONE_NEWPID)
+        if os.getpid() != 1: setns(own_ns, CLONE_NEWPID)   # ... then back: later forks (and the next unshare) start from ours
 
 def _probe_pid_namespace() -> bool:
     try:
@@ -114,7 +111,7 @@ def _probe_pid_namespace() -> bool:
         return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
     except OSError: return False
 
-# %% ../nbs/19_sandbox.ipynb #eb14be8c
+# %% ../nbs/19_sandbox.ipynb #a610fc32
 def set_limits(lim: dict, memory_mb=None, nproc=None):
     "Apply a job's rlimits to this process (inherited by everything it starts)."
     def setr(res, v): resource.setrlimit(res, (int(v), int(v)) if v else (resource.RLIM_INFINITY,) * 2)
@@ -136,10 +133,16 @@ def _status(msg: str): os.write(3, (msg + '\n').encode())
 def _write_file(path: str, text: str, mode: int = 0o600):
     "Write `text` (UTF-8) to a new file with plain descriptors: no file object to build, in the job or the server."
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        data = memoryview(text.encode('utf-8'))
-        while data: data = data[os.write(fd, data):]
+    try: _write_all(fd, text.encode('utf-8'))
     finally: os.close(fd)
+
+def _write_all(fd: int, data: bytes):
+    view = memoryview(data)
+    while view: view = view[os.write(fd, view):]
+
+def _job_env(job: dict, work: str) -> dict:
+    "The environment a job's commands run with: the job's own (the server's, for a Python job), HOME its folder."
+    return {**job.get('env', {}), 'HOME': work}
 
 def environ_changes(env: dict) -> tuple[list, dict]:
     "(names to unset, names to set) that turn this process's environment into `env`: worked out in the server, applied in the job."
@@ -155,7 +158,7 @@ def drop_privileges(uid):
     if uid is not None: os.setgroups([]); os.setgid(uid); os.setuid(uid)
     _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # (again: a uid change clears it) the server dies → so do we
 
-# %% ../nbs/19_sandbox.ipynb #c3dbd591
+# %% ../nbs/19_sandbox.ipynb #f44d464e
 def _run_step(step: dict, lim: dict, env: dict, uid) -> int:
     "Run a step (not the last) as a child of G; return its exit code. Untrusted steps drop privileges first."
     pid = os.fork()
@@ -167,7 +170,7 @@ def _run_step(step: dict, lim: dict, env: dict, uid) -> int:
         except BaseException as e: os.write(2, f'sandbox: cannot run {step["argv"][0]}: {e}\n'.encode()); os._exit(127)
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
-# %% ../nbs/19_sandbox.ipynb #ce99356b
+# %% ../nbs/19_sandbox.ipynb #a3afeae7
 _STDIO_READY = False
 
 def install_job_stdio():
@@ -201,7 +204,7 @@ def run_python(code: str, path: str, nonce: str, compiled=None):
     if rc == 0: _status(f'end {nonce}')
     os._exit(rc)
 
-# %% ../nbs/19_sandbox.ipynb #fdb9ab15
+# %% ../nbs/19_sandbox.ipynb #b6ec6a51
 _OWN_FILE = globals().get('__file__')   # frames of this module (run_python's) are left out of job tracebacks
 
 def _frame_lines(frames: list[tuple], code: str, path: str) -> list[str]:
@@ -250,19 +253,19 @@ def print_exception(e: BaseException, code: str, path: str):
     try: sys.stderr.write(''.join(out))
     except BaseException: pass
 
-# %% ../nbs/19_sandbox.ipynb #d1fe2496
-def job_main(job: dict, ctl: str, work: str, uid, compiled=None, environ=None):
+# %% ../nbs/19_sandbox.ipynb #288c6a8d
+def job_main(job: dict, ctl: str, work: str, uid, compiled, environ: tuple[list, dict]):
     "The job process: session, directory, descriptors, limits, steps (`compiled`: the Python program, compiled by the server; `environ`: what to change in the inherited environment, worked out there too). Never returns."
     try:
         _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # if the server dies, so does the job (and its namespace)
         os.setsid(); os.chdir(work); _redirect(ctl, bool(job.get('stdin')))
         fd = os.open('/proc/self/oom_score_adj', os.O_WRONLY); os.write(fd, b'1000'); os.close(fd)   # the OOM killer takes us first
-        env, python, steps = {**job.get('env', {}), 'HOME': work}, job.get('python'), job['steps']
+        env, python, steps = _job_env(job, work), job.get('python'), job['steps']
         for i, step in enumerate(steps if python else steps[:-1]):
             _status(f'step {i}')
             if (rc := _run_step(step, job['limits'], env, uid)) != 0: _status(f'failed {i} {rc}'); os._exit(1)
         _status(f'step {len(steps) if python else len(steps) - 1}')
-        _apply_environ(environ if environ is not None else environ_changes(env))
+        _apply_environ(environ)
         if python:
             set_limits(job['limits']); drop_privileges(uid)
             run_python(job['files'][job['main']], f'{work}/{job["main"]}', job['nonce'], compiled)
@@ -273,16 +276,12 @@ def job_main(job: dict, ctl: str, work: str, uid, compiled=None, environ=None):
         try: os.write(2, f'sandbox: {type(e).__name__}: {e}\n'.encode())
         finally: os._exit(EXIT_SANDBOX)
 
-# %% ../nbs/19_sandbox.ipynb #1619fe7b
+# %% ../nbs/19_sandbox.ipynb #b6d3dfee
 def _try_import(module: str) -> bool:
     try: __import__(module); return True
     except BaseException: return False
 
 _REPLY = struct.Struct('<Bqqdq')   # the zygote's reports, fixed size: event (0 forked, 1 reaped), job id, pid or wait status, CPU s, page faults
-
-def _write_all(fd: int, data: bytes):
-    view = memoryview(data)
-    while view: view = view[os.write(fd, view):]
 
 class Server:
     def __init__(self, cfg: dict):
@@ -305,8 +304,8 @@ class Server:
     def send(self, obj: dict):
         _write_all(self.out_fd, (json.dumps(obj) + '\n').encode())
 
-# %% ../nbs/19_sandbox.ipynb #c26ab943
-def zygote(server: Server, requests: int, replies: int):
+# %% ../nbs/19_sandbox.ipynb #195dccf7
+def zygote(own_ns: int | None, requests: int, replies: int):
     "The zygote process's loop (never returns). Jobs come from `requests` (id, size, marshalled job); `_REPLY` records go to `replies`."
     running = {}
     install_job_stdio()   # the zygote never prints: its descriptors 0-2 are /dev/null, /dev/null and the server's log
@@ -319,7 +318,7 @@ def zygote(server: Server, requests: int, replies: int):
                 continue
             if len(head := _read_all(requests, 12)) < 12: os._exit(0)   # the server closed the pipe: it is exiting
             job_id, blob = int.from_bytes(head[:8], 'little'), _read_all(requests, int.from_bytes(head[8:], 'little'))
-            pid = fork_in_new_pid_ns(server.own_ns)
+            pid = fork_in_new_pid_ns(own_ns)
             if pid == 0: job_main(*marshal.loads(blob))
             running[os.pidfd_open(pid)] = (job_id, pid)
             os.write(replies, _REPLY.pack(0, job_id, pid, 0.0, 0))   # shorter than PIPE_BUF: written whole
@@ -333,7 +332,7 @@ def _start_zygote(self):
             for fd in (req_w, rep_r, self.out_fd): os.close(fd)   # the harness's pipes stay the server's alone
             os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
             _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-            if os.getppid() == server_pid: zygote(self, req_r, rep_w)
+            if os.getppid() == server_pid: zygote(self.own_ns, req_r, rep_w)
         except BaseException:
             import traceback; traceback.print_exc()   # into the server's log, which the harness shows when the server dies
         finally: os._exit(EXIT_SANDBOX)
@@ -342,7 +341,7 @@ def _start_zygote(self):
 
 Server._start_zygote = _start_zygote
 
-# %% ../nbs/19_sandbox.ipynb #1f24e273
+# %% ../nbs/19_sandbox.ipynb #041d20f1
 def _prepare(self, job: dict, slot: int):
     "Create the job's directories and files; return (ctl, work, uid)."
     d = f"{self.scratch}/{job['id']}"; ctl, work = d + '/ctl', d + '/w'
@@ -362,14 +361,14 @@ def _start(self, job: dict):
     t0 = time.monotonic()
     self.running[job['id']] = dict(job=job, pid=None, slot=slot, t0=t0, deadline=t0 + (job['limits']['wall_s'] or 1e9), timed_out=False)
     compiled = try_compile(job['files'][job['main']], f"{work}/{job['main']}") if job.get('python') else None
-    environ = environ_changes({**job['env'], 'HOME': work})
+    environ = environ_changes(_job_env(job, work))
     if job.get('python'): job = {k: v for k, v in job.items() if k != 'env'}   # a Python job needs only the changes
     blob = marshal.dumps((job, ctl, work, uid, compiled, environ))   # code objects marshal as in .pyc files
     _write_all(self.requests, job['id'].to_bytes(8, 'little') + len(blob).to_bytes(4, 'little') + blob)
 
 Server._prepare, Server._start = _prepare, _start
 
-# %% ../nbs/19_sandbox.ipynb #19fc0306
+# %% ../nbs/19_sandbox.ipynb #0592d4e5
 def read_capped(path: str | os.PathLike, cap: int) -> str:
     "A file's text, or its head and tail when longer than `cap` bytes."
     try: fd = os.open(path, os.O_RDONLY)
@@ -428,7 +427,7 @@ def _sweep(self, slot: int):
 
 Server._finish, Server._sweep = _finish, _sweep
 
-# %% ../nbs/19_sandbox.ipynb #548a879b
+# %% ../nbs/19_sandbox.ipynb #caa3f658
 def _read_jobs(self):
     "Read what the harness sent; queue complete lines; note EOF."
     chunk = os.read(0, 1 << 20)
