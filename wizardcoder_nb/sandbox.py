@@ -9,11 +9,11 @@ __all__ = ['CLONE_NEWNS', 'CLONE_NEWPID', 'CLONE_NEWNET', 'MS_RDONLY', 'MS_NOSUI
            'environ_changes', 'drop_privileges', 'install_job_stdio', 'try_compile', 'run_python', 'print_exception',
            'job_main', 'Server', 'zygote', 'read_capped', 'serve']
 
-# %% ../nbs/19_sandbox.ipynb #ed3683a9
+# %% ../nbs/19_sandbox.ipynb #43cb698c
 import builtins, ctypes, io, json, marshal, os, resource, select, signal, stat, struct, sys, time
 import _sitebuiltins
 
-# %% ../nbs/19_sandbox.ipynb #3b8028e8
+# %% ../nbs/19_sandbox.ipynb #f9b4957a
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 UID_BASE = 1_000_000
@@ -38,7 +38,7 @@ def mount(src, target: str, fstype, flags: int, data=None):
     enc = lambda s: s.encode() if s is not None else None
     _check(_libc().mount(enc(src), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f'mount {target}')
 
-# %% ../nbs/19_sandbox.ipynb #42a5430a
+# %% ../nbs/19_sandbox.ipynb #425ebaba
 SCRATCH_DIRS = ('/tmp', '/dev/shm', '/var/tmp')
 
 def isolate_server(tmpfs_mb: int, keep=()) -> dict:
@@ -59,7 +59,7 @@ def isolate_server(tmpfs_mb: int, keep=()) -> dict:
     info['uid_switch'] = os.geteuid() == 0
     return info
 
-# %% ../nbs/19_sandbox.ipynb #3a0b1c67
+# %% ../nbs/19_sandbox.ipynb #110d3dc5
 def open_up(path: str, mode: str = '0711'):
     "Make directory `path` traversable (or, with mode 0755, listable) by other uids in this mount namespace (a tmpfs + its entries bound back)."
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -111,7 +111,7 @@ def _probe_pid_namespace() -> bool:
         return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
     except OSError: return False
 
-# %% ../nbs/19_sandbox.ipynb #17c0b85c
+# %% ../nbs/19_sandbox.ipynb #0ac13fe1
 def set_limits(lim: dict, memory_mb=None, nproc=None):
     "Apply a job's rlimits to this process (inherited by everything it starts)."
     def setr(res, v): resource.setrlimit(res, (int(v), int(v)) if v else (resource.RLIM_INFINITY,) * 2)
@@ -159,7 +159,7 @@ def drop_privileges(uid):
     if uid is not None: os.setgroups([]); os.setgid(uid); os.setuid(uid)
     _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # (again: a uid change clears it) the server dies → so do we
 
-# %% ../nbs/19_sandbox.ipynb #4fb5d10e
+# %% ../nbs/19_sandbox.ipynb #f4914dff
 def _run_step(step: dict, lim: dict, env: dict, uid) -> int:
     "Run a step (not the last) as a child of G; return its exit code. Untrusted steps drop privileges first."
     pid = os.fork()
@@ -171,7 +171,7 @@ def _run_step(step: dict, lim: dict, env: dict, uid) -> int:
         except BaseException as e: os.write(2, f'sandbox: cannot run {step["argv"][0]}: {e}\n'.encode()); os._exit(127)
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
-# %% ../nbs/19_sandbox.ipynb #0319942b
+# %% ../nbs/19_sandbox.ipynb #c0d6423f
 _STDIO_READY = False
 
 def install_job_stdio():
@@ -205,7 +205,7 @@ def run_python(code: str, path: str, nonce: str, compiled=None):
     if rc == 0: _status(f'end {nonce}')
     os._exit(rc)
 
-# %% ../nbs/19_sandbox.ipynb #03ecea8a
+# %% ../nbs/19_sandbox.ipynb #e3a3bf11
 _OWN_FILE = globals().get('__file__')   # frames of this module (run_python's) are left out of job tracebacks
 
 def _frame_lines(frames: list[tuple], code: str, path: str) -> list[str]:
@@ -254,9 +254,9 @@ def print_exception(e: BaseException, code: str, path: str):
     try: sys.stderr.write(''.join(out))
     except BaseException: pass
 
-# %% ../nbs/19_sandbox.ipynb #cd993693
-def job_main(job: dict, ctl: str, work: str, uid, compiled, environ: tuple[list, dict]):
-    "The job process: session, directory, descriptors, limits, steps (`compiled`: the Python program, compiled by the server; `environ`: what to change in the inherited environment, worked out there too). Never returns."
+# %% ../nbs/19_sandbox.ipynb #3f5ebada
+def job_main(job: dict, ctl: str, work: str, uid, compiled, environ: tuple[list, dict] | None):
+    "The job process: session, directory, descriptors, limits, steps (`compiled`: the Python program, compiled by the server; `environ`: what to change in the inherited environment, worked out there too; both for Python jobs only, the others exec with their own environment). Never returns."
     try:
         _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # if the server dies, so does the job (and its namespace)
         os.setsid(); os.chdir(work); _redirect(ctl, bool(job.get('stdin')))
@@ -266,9 +266,8 @@ def job_main(job: dict, ctl: str, work: str, uid, compiled, environ: tuple[list,
             _status(f'step {i}')
             if (rc := _run_step(step, job['limits'], env, uid)) != 0: _status(f'failed {i} {rc}'); os._exit(1)
         _status(f'step {len(steps) if python else len(steps) - 1}')
-        _apply_environ(environ)
         if python:
-            set_limits(job['limits']); drop_privileges(uid)
+            _apply_environ(environ); set_limits(job['limits']); drop_privileges(uid)
             run_python(job['files'][job['main']], f'{work}/{job["main"]}', job['nonce'], compiled)
         last = steps[-1]; set_limits(job['limits'], last.get('memory_mb'), last.get('nproc'))
         if not last['trusted']: drop_privileges(uid)
@@ -277,7 +276,7 @@ def job_main(job: dict, ctl: str, work: str, uid, compiled, environ: tuple[list,
         try: os.write(2, f'sandbox: {type(e).__name__}: {e}\n'.encode())
         finally: os._exit(EXIT_SANDBOX)
 
-# %% ../nbs/19_sandbox.ipynb #c157bf49
+# %% ../nbs/19_sandbox.ipynb #23a4fe90
 def _try_import(module: str) -> bool:
     try: __import__(module); return True
     except BaseException: return False
@@ -306,7 +305,7 @@ class Server:
     def send(self, obj: dict):
         _write_all(self.out_fd, (json.dumps(obj) + '\n').encode())
 
-# %% ../nbs/19_sandbox.ipynb #06659b15
+# %% ../nbs/19_sandbox.ipynb #d3449f89
 def zygote(own_ns: int | None, requests: int, replies: int):
     "The zygote process's loop (never returns). Jobs come from `requests` (id, size, marshalled job); `_REPLY` records go to `replies`."
     running = {}
@@ -343,7 +342,7 @@ def _start_zygote(self):
 
 Server._start_zygote = _start_zygote
 
-# %% ../nbs/19_sandbox.ipynb #93ffbd71
+# %% ../nbs/19_sandbox.ipynb #d2ee6059
 def _prepare(self, job: dict, slot: int):
     "Create the job's directories and files; return (ctl, work, uid)."
     d = f"{self.scratch}/{job['id']}"; ctl, work = d + '/ctl', d + '/w'
@@ -362,15 +361,17 @@ def _start(self, job: dict):
     ctl, work, uid = self._prepare(job, slot)
     t0 = time.monotonic()
     self.running[job['id']] = dict(job=job, pid=None, slot=slot, t0=t0, deadline=t0 + (job['limits']['wall_s'] or 1e9), timed_out=False)
-    compiled = try_compile(job['files'][job['main']], f"{work}/{job['main']}") if job.get('python') else None
-    environ = environ_changes(_job_env(job, work), self.environ)
-    if job.get('python'): job = {k: v for k, v in job.items() if k != 'env'}   # a Python job needs only the changes
+    compiled = environ = None
+    if job.get('python'):   # compiled here, warm; its environment travels as changes to the inherited one
+        compiled = try_compile(job['files'][job['main']], f"{work}/{job['main']}")
+        environ = environ_changes(_job_env(job, work), self.environ)
+        job = {k: v for k, v in job.items() if k != 'env'}
     blob = marshal.dumps((job, ctl, work, uid, compiled, environ))   # code objects marshal as in .pyc files
     _write_all(self.requests, job['id'].to_bytes(8, 'little') + len(blob).to_bytes(4, 'little') + blob)
 
 Server._prepare, Server._start = _prepare, _start
 
-# %% ../nbs/19_sandbox.ipynb #45dbfbc6
+# %% ../nbs/19_sandbox.ipynb #ec3dc8e8
 def read_capped(path: str | os.PathLike, cap: int) -> str:
     "A file's text, or its head and tail when longer than `cap` bytes."
     try: fd = os.open(path, os.O_RDONLY)
@@ -429,7 +430,7 @@ def _sweep(self, slot: int):
 
 Server._finish, Server._sweep = _finish, _sweep
 
-# %% ../nbs/19_sandbox.ipynb #e9c37079
+# %% ../nbs/19_sandbox.ipynb #f9c3b75a
 def _read_jobs(self):
     "Read what the harness sent; queue complete lines; note EOF."
     chunk = os.read(0, 1 << 20)
