@@ -9,11 +9,11 @@ __all__ = ['CLONE_NEWNS', 'CLONE_NEWPID', 'CLONE_NEWNET', 'MS_RDONLY', 'MS_NOSUI
            'environ_changes', 'drop_privileges', 'install_job_stdio', 'try_compile', 'run_python', 'print_exception',
            'job_main', 'Server', 'zygote', 'read_capped', 'serve']
 
-# %% ../nbs/19_sandbox.ipynb #43cb698c
+# %% ../nbs/19_sandbox.ipynb #d49d6faf
 import builtins, ctypes, io, json, marshal, os, resource, select, signal, stat, struct, sys, time
 import _sitebuiltins
 
-# %% ../nbs/19_sandbox.ipynb #f9b4957a
+# %% ../nbs/19_sandbox.ipynb #d009b256
 CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 UID_BASE = 1_000_000
@@ -38,7 +38,7 @@ def mount(src, target: str, fstype, flags: int, data=None):
     enc = lambda s: s.encode() if s is not None else None
     _check(_libc().mount(enc(src), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f'mount {target}')
 
-# %% ../nbs/19_sandbox.ipynb #425ebaba
+# %% ../nbs/19_sandbox.ipynb #09e26e80
 SCRATCH_DIRS = ('/tmp', '/dev/shm', '/var/tmp')
 
 def isolate_server(tmpfs_mb: int, keep=()) -> dict:
@@ -59,7 +59,7 @@ def isolate_server(tmpfs_mb: int, keep=()) -> dict:
     info['uid_switch'] = os.geteuid() == 0
     return info
 
-# %% ../nbs/19_sandbox.ipynb #110d3dc5
+# %% ../nbs/19_sandbox.ipynb #ae42ab24
 def open_up(path: str, mode: str = '0711'):
     "Make directory `path` traversable (or, with mode 0755, listable) by other uids in this mount namespace (a tmpfs + its entries bound back)."
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -111,7 +111,7 @@ def _probe_pid_namespace() -> bool:
         return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
     except OSError: return False
 
-# %% ../nbs/19_sandbox.ipynb #0ac13fe1
+# %% ../nbs/19_sandbox.ipynb #9a888d53
 def set_limits(lim: dict, memory_mb=None, nproc=None):
     "Apply a job's rlimits to this process (inherited by everything it starts)."
     def setr(res, v): resource.setrlimit(res, (int(v), int(v)) if v else (resource.RLIM_INFINITY,) * 2)
@@ -141,7 +141,7 @@ def _write_all(fd: int, data: bytes):
     while view: view = view[os.write(fd, view):]
 
 def _job_env(job: dict, work: str) -> dict:
-    "The environment a job's commands run with: the job's own (the server's, for a Python job), HOME its folder."
+    "The environment a job's commands run with: the job's own, HOME its folder (a Python job's, in the server, becomes `environ_changes`)."
     return {**job.get('env', {}), 'HOME': work}
 
 def environ_changes(env: dict, current: dict) -> tuple[list, dict]:
@@ -159,7 +159,7 @@ def drop_privileges(uid):
     if uid is not None: os.setgroups([]); os.setgid(uid); os.setuid(uid)
     _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # (again: a uid change clears it) the server dies → so do we
 
-# %% ../nbs/19_sandbox.ipynb #f4914dff
+# %% ../nbs/19_sandbox.ipynb #2f7ecd21
 def _run_step(step: dict, lim: dict, env: dict, uid) -> int:
     "Run a step (not the last) as a child of G; return its exit code. Untrusted steps drop privileges first."
     pid = os.fork()
@@ -171,7 +171,7 @@ def _run_step(step: dict, lim: dict, env: dict, uid) -> int:
         except BaseException as e: os.write(2, f'sandbox: cannot run {step["argv"][0]}: {e}\n'.encode()); os._exit(127)
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
-# %% ../nbs/19_sandbox.ipynb #c0d6423f
+# %% ../nbs/19_sandbox.ipynb #343bf495
 _STDIO_READY = False
 
 def install_job_stdio():
@@ -205,7 +205,7 @@ def run_python(code: str, path: str, nonce: str, compiled=None):
     if rc == 0: _status(f'end {nonce}')
     os._exit(rc)
 
-# %% ../nbs/19_sandbox.ipynb #e3a3bf11
+# %% ../nbs/19_sandbox.ipynb #6698a922
 _OWN_FILE = globals().get('__file__')   # frames of this module (run_python's) are left out of job tracebacks
 
 def _frame_lines(frames: list[tuple], code: str, path: str) -> list[str]:
@@ -254,14 +254,15 @@ def print_exception(e: BaseException, code: str, path: str):
     try: sys.stderr.write(''.join(out))
     except BaseException: pass
 
-# %% ../nbs/19_sandbox.ipynb #3f5ebada
+# %% ../nbs/19_sandbox.ipynb #d3e1b50f
 def job_main(job: dict, ctl: str, work: str, uid, compiled, environ: tuple[list, dict] | None):
     "The job process: session, directory, descriptors, limits, steps (`compiled`: the Python program, compiled by the server; `environ`: what to change in the inherited environment, worked out there too; both for Python jobs only, the others exec with their own environment). Never returns."
     try:
         _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # if the server dies, so does the job (and its namespace)
         os.setsid(); os.chdir(work); _redirect(ctl, bool(job.get('stdin')))
         fd = os.open('/proc/self/oom_score_adj', os.O_WRONLY); os.write(fd, b'1000'); os.close(fd)   # the OOM killer takes us first
-        env, python, steps = _job_env(job, work), job.get('python'), job['steps']
+        python, steps = job.get('python'), job['steps']
+        env = None if python else _job_env(job, work)   # a Python job has no steps and keeps its inherited environment
         for i, step in enumerate(steps if python else steps[:-1]):
             _status(f'step {i}')
             if (rc := _run_step(step, job['limits'], env, uid)) != 0: _status(f'failed {i} {rc}'); os._exit(1)
@@ -276,7 +277,7 @@ def job_main(job: dict, ctl: str, work: str, uid, compiled, environ: tuple[list,
         try: os.write(2, f'sandbox: {type(e).__name__}: {e}\n'.encode())
         finally: os._exit(EXIT_SANDBOX)
 
-# %% ../nbs/19_sandbox.ipynb #23a4fe90
+# %% ../nbs/19_sandbox.ipynb #44957f3d
 def _try_import(module: str) -> bool:
     try: __import__(module); return True
     except BaseException: return False
@@ -305,7 +306,7 @@ class Server:
     def send(self, obj: dict):
         _write_all(self.out_fd, (json.dumps(obj) + '\n').encode())
 
-# %% ../nbs/19_sandbox.ipynb #d3449f89
+# %% ../nbs/19_sandbox.ipynb #7f47a35e
 def zygote(own_ns: int | None, requests: int, replies: int):
     "The zygote process's loop (never returns). Jobs come from `requests` (id, size, marshalled job); `_REPLY` records go to `replies`."
     running = {}
@@ -342,7 +343,7 @@ def _start_zygote(self):
 
 Server._start_zygote = _start_zygote
 
-# %% ../nbs/19_sandbox.ipynb #d2ee6059
+# %% ../nbs/19_sandbox.ipynb #24422556
 def _prepare(self, job: dict, slot: int):
     "Create the job's directories and files; return (ctl, work, uid)."
     d = f"{self.scratch}/{job['id']}"; ctl, work = d + '/ctl', d + '/w'
@@ -371,7 +372,7 @@ def _start(self, job: dict):
 
 Server._prepare, Server._start = _prepare, _start
 
-# %% ../nbs/19_sandbox.ipynb #ec3dc8e8
+# %% ../nbs/19_sandbox.ipynb #76c5f294
 def read_capped(path: str | os.PathLike, cap: int) -> str:
     "A file's text, or its head and tail when longer than `cap` bytes."
     try: fd = os.open(path, os.O_RDONLY)
@@ -430,7 +431,7 @@ def _sweep(self, slot: int):
 
 Server._finish, Server._sweep = _finish, _sweep
 
-# %% ../nbs/19_sandbox.ipynb #f9c3b75a
+# %% ../nbs/19_sandbox.ipynb #b22523c5
 def _read_jobs(self):
     "Read what the harness sent; queue complete lines; note EOF."
     chunk = os.read(0, 1 << 20)
