@@ -6,19 +6,22 @@ PIP   := $(PY) -m pip
 # torch's CPU build that installs in seconds here; CUDA machines may pre-install their own torch>=2.4 in $(VENV)
 TORCH ?= torch==2.13.0
 EXTRAS ?= dev,llamacpp,ds1000
-# benchmark files in their original formats (tests and the demo read ../shared/data when it is there)
-export WCNB_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),$(abspath data))
-export HF_HUB_OFFLINE ?= 1
+# Benchmarks ship inside the package (wizardcoder_nb/resources/benchmarks); a data dir ($WCNB_DATA_DIR, default ./data)
+# overrides them. Restricted fixtures (released generations, CC BY-NC data) never ship: they are read from
+# $WCNB_FIXTURES_DIR, default ../shared/data beside the checkout where present (`wcnb data fetch` fills ./data online).
 export TOKENIZERS_PARALLELISM ?= false
+# the clone-alone pass of `make test`: no data dir, no fixtures, as on a fresh machine with nothing beside the repo
+CLONE_ALONE = WCNB_FIXTURES_DIR= WCNB_DATA_DIR=$$(mktemp -d)
 STAMP := $(VENV)/.wcnb-setup
 
-.PHONY: setup demo test test-fast docs toolchains check-nbs export clean-nbs lint bench help
+.PHONY: setup demo test test-fast docs toolchains check-nbs export clean-nbs lint bench help data
 help:
 	@echo "make demo   # set up, then run the whole pipeline on the embedded model (configs/tiny-cpu.yaml)"
 	@echo "make test   # set up, then notebooks-in-step check, nbdev_test and pytest"
 	@echo "make docs   # build the documentation site into site/"
+	@echo "make data   # fetch the restricted data that cannot ship (released generations, Code Alpaca) where online"
 
-# Debian toolchains for MultiPL-E (g++, java + javatuples, node, go, rustc, bash), Chromium for the docs test and
+# Debian toolchains for MultiPL-E (g++, java + javatuples, node, go, rustc, bash, perl's Test::Deep), Chromium for the docs test and
 # MathJax for the docs site's formulas (served locally).
 # Installed only where missing and only when we can (root + apt); otherwise `wcnb doctor` shows what is absent.
 toolchains: $(VENV)/.wcnb-toolchains
@@ -28,6 +31,7 @@ $(VENV)/.wcnb-toolchains:
 	for pair in g++:g++ javac:default-jdk-headless node:nodejs go:golang-go rustc:rustc chromium:chromium; do \
 	  cmd=$${pair%%:*}; pkg=$${pair##*:}; command -v $$cmd >/dev/null || missing="$$missing $$pkg"; done; \
 	[ -f /usr/share/java/javatuples.jar ] || missing="$$missing libjavatuples-java"; \
+	perl -MTest::Deep -e 1 2>/dev/null || missing="$$missing libtest-deep-perl"; \
 	[ -f /usr/share/javascript/mathjax/MathJax.js ] || missing="$$missing libjs-mathjax"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -52,10 +56,23 @@ $(STAMP): settings.ini setup.py | $(VENV)/.wcnb-toolchains
 demo: setup
 	$(VENV)/bin/wcnb run --config configs/tiny-cpu.yaml
 
-# CI gate: notebooks clean and package in step, notebook tests, then pytest (its summary line ends the output)
+# CI gate: notebooks clean and package in step; then notebook tests and pytest twice: once as a clone alone (no data
+# dir, no restricted fixtures: only fixture tests skip, each naming its file), then only the fixture tests, with them.
+# pytest's summary line ends the output.
 test: setup check-nbs
-	$(VENV)/bin/nbdev_test --n_workers 2 --timing
-	$(VENV)/bin/pytest -q -n 2 --durations=15 tests
+	@echo "== clone alone: shipped benchmarks only, no data dir, no restricted fixtures"
+	$(CLONE_ALONE) $(VENV)/bin/nbdev_test --n_workers 2 --timing
+	@$(PY) tools/fixture_cells.py
+	$(CLONE_ALONE) $(VENV)/bin/pytest -q -n 2 -rs --durations=15 tests
+	@echo "== with the restricted fixtures ($$($(PY) -c 'from wizardcoder_nb.core import fixtures_dir; print(fixtures_dir())'))"
+	@if $(PY) -c 'from wizardcoder_nb.core import fixture_file as f; f("wizardcoder/T0.0_N1_reproduce.results.59.8.jsonl")' 2>/dev/null; then \
+	  for nb in $$($(PY) tools/fixture_cells.py --notebooks); do $(VENV)/bin/nbdev_test --flags fixtures --path $$nb || exit 1; done; \
+	  $(VENV)/bin/pytest -q -n 2 -rs -m fixtures tests; \
+	else echo "no restricted fixtures on this machine: their tests were skipped above (wcnb data fetch brings them where online)"; fi
+
+# restricted data that cannot ship, from upstream (pinned, checksummed) into ./data where online
+data: setup
+	$(VENV)/bin/wcnb data fetch
 
 check-nbs: setup
 	$(PY) tools/check_nbs.py

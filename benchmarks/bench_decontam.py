@@ -27,8 +27,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--rows', type=int, default=2000)
     ap.add_argument('--benchmarks', default='all', help="comma-separated, or 'all' (humaneval, humaneval+, mbpp, mbpp+, ds1000, multipl-e)")
-    ap.add_argument('--train', default=str(Path(os.environ.get('WCNB_DATA_DIR', '../shared/data')) / 'evol-teacher' / 'evol-codealpaca-2k-1.json'))
+    ap.add_argument('--train', default=None, help='training JSON/JSONL (default: the restricted fixture evol-teacher/evol-codealpaca-2k-1.json)')
     a = ap.parse_args()
+    if a.train is None:
+        from wizardcoder_nb.core import fixture_file
+        a.train = str(fixture_file('evol-teacher/evol-codealpaca-2k-1.json'))
     from wizardcoder_nb import decontam as d
     from wizardcoder_nb.core import write_jsonl
     names = ['humaneval', 'humaneval+', 'mbpp', 'mbpp+', 'ds1000', 'multipl-e'] if a.benchmarks == 'all' else a.benchmarks.split(',')

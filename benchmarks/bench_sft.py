@@ -18,16 +18,15 @@ usage: python benchmarks/bench_sft.py [--samples 48] [--steps 4] [--variants lor
 from __future__ import annotations
 import argparse, json, os, sys, tempfile, time
 from pathlib import Path
-from wizardcoder_nb.core import data_dir, write_jsonl
+from wizardcoder_nb.core import FixtureMissing, fixture_file, write_jsonl
 from wizardcoder_nb.train import load_train_config, train_model
 
 ROOT = Path(__file__).resolve().parent.parent
 
 def real_slice(n: int, folder: Path) -> Path:
-    "The first `n` rows of evol-codealpaca as training JSONL in `folder` (read from the data dir; never committed)."
-    src = data_dir() / 'evol-teacher' / 'evol-codealpaca-2k-1.json'
-    if not src.exists(): src = ROOT.parent / 'shared' / 'data' / 'evol-teacher' / 'evol-codealpaca-2k-1.json'
-    if not src.exists(): sys.exit(f'{src} not found: set WCNB_DATA_DIR to the benchmark data folder')
+    "The first `n` rows of evol-codealpaca as training JSONL in `folder` (a restricted fixture; never committed)."
+    try: src = fixture_file('evol-teacher/evol-codealpaca-2k-1.json')  # restricted (CC BY-NC): never shipped
+    except FixtureMissing as e: sys.exit(str(e))
     rows = json.loads(src.read_text())[:n]
     return write_jsonl(folder / 'train.jsonl', [dict(instruction=r['instruction'], input=r.get('input', ''), output=r['output']) for r in rows])
 

@@ -1,15 +1,30 @@
 import os, sys
 from pathlib import Path
 import pytest
+from wizardcoder_nb.core import FixtureMissing, fixture_file
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get('WCNB_DATA_DIR') or ROOT.parent / 'shared' / 'data')
+os.environ.setdefault('HF_HUB_OFFLINE', '1')  # tests never need a network: a hub call fails at once instead of waiting
+
 
 @pytest.fixture(scope='session')
-def shared_data() -> Path:
-    "The benchmark files (read-only, never committed): $WCNB_DATA_DIR or ../shared/data."
-    if not SHARED_DATA.exists(): pytest.skip(f'benchmark data dir {SHARED_DATA} not present')
-    return SHARED_DATA
+def restricted():
+    """Restricted fixtures, files that never ship (released generations, CC BY-NC data): `restricted('wizardcoder/x.jsonl')`
+    is its path in `core.fixtures_dir()`, or the test skips naming the file. Tests using it are marked `fixtures`."""
+    def get(rel: str) -> Path:
+        try: return fixture_file(rel)
+        except FixtureMissing as e: pytest.skip(str(e))
+    return get
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'fixtures: needs a restricted fixture (run alone with `-m fixtures`)')
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if 'restricted' in getattr(item, 'fixturenames', ()): item.add_marker(pytest.mark.fixtures)
+
 
 @pytest.fixture(scope='session')
 def wcnb_exe() -> str:

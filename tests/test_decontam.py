@@ -75,8 +75,7 @@ def have_llama() -> bool:
     return True
 
 @pytest.fixture(scope='module')
-def planted(tmp_path_factory, shared_data):
-    os.environ['WCNB_DATA_DIR'] = str(shared_data)
+def planted(tmp_path_factory):
     if not have_llama(): pytest.skip('llama-cpp-python is not installed (embedded judge)')
     cfg = d.DecontamConfig()
     problems = {p.task_id: p for p in d.load_problems(cfg)}
@@ -129,8 +128,7 @@ def test_audit_files(planted):
 
 # --- fail-closed judging against a real local OpenAI-compatible server ---
 
-def _tiny_run(tmp_path, judge: dict, shared_data) -> list[dict]:
-    os.environ['WCNB_DATA_DIR'] = str(shared_data)
+def _tiny_run(tmp_path, judge: dict) -> list[dict]:
     rows = [dict(instruction=PARAPHRASES[0][1], output=''), dict(instruction=UNRELATED[0], output='')]
     write_jsonl(tmp_path / 'train.jsonl', rows)
     cfg = d.DecontamConfig(benchmarks=['humaneval'], judge_threshold=0.3, reverse_k=1, top_k=1,
@@ -138,19 +136,19 @@ def _tiny_run(tmp_path, judge: dict, shared_data) -> list[dict]:
     d.decontaminate(cfg, tmp_path / 'train.jsonl', tmp_path)
     return [json.loads(l) for l in (tmp_path / 'decontam' / 'pairs.jsonl').read_text().splitlines()]
 
-def test_unparseable_reply_counts_as_contaminated(tmp_path, shared_data, monkeypatch):
+def test_unparseable_reply_counts_as_contaminated(tmp_path, monkeypatch):
     from openai_fault_server import FaultServer
     monkeypatch.setenv('OPENAI_API_KEY', 'test')
     with FaultServer() as url:  # answers 'reply-<hash>': neither YES nor NO
-        pairs = _tiny_run(tmp_path, dict(spec='openai:test-model', base_url=url), shared_data)
+        pairs = _tiny_run(tmp_path, dict(spec='openai:test-model', base_url=url))
     judged = [p for p in pairs if p['judge']]
     assert judged and all(p['judge']['verdict'] == 'unparseable' and p['contaminated'] for p in judged)
 
-def test_judge_error_counts_as_contaminated(tmp_path, shared_data, monkeypatch):
+def test_judge_error_counts_as_contaminated(tmp_path, monkeypatch):
     from openai_fault_server import FaultServer
     monkeypatch.setenv('OPENAI_API_KEY', 'test')
     with FaultServer(fail_first=100, fail_kind='500') as url:
-        pairs = _tiny_run(tmp_path, dict(spec='openai:test-model', base_url=url, max_retries=1, backoff=0.01), shared_data)
+        pairs = _tiny_run(tmp_path, dict(spec='openai:test-model', base_url=url, max_retries=1, backoff=0.01))
     judged = [p for p in pairs if p['judge']]
     assert judged and all(p['judge']['verdict'] == 'error' and p['contaminated'] and p['judge']['error'] for p in judged)
 
@@ -171,9 +169,9 @@ def test_bad_config_names_file_line_and_field(tmp_path):
     (tmp_path / 'c.yaml').write_text('decontaminate:\n  top_k: 5\n  judge_threshold: 2\n')
     with pytest.raises(WcnbError, match=r"c\.yaml:3: field 'decontaminate\.judge_threshold'"): d.load_decontam_config(tmp_path / 'c.yaml')
 
-def test_cli_without_judge(tmp_path, shared_data):
+def test_cli_without_judge(tmp_path):
     rows = [dict(instruction='Write a function to find the perimeter of a square.', output=''), dict(instruction=UNRELATED[2], output='')]
     write_jsonl(tmp_path / 'train.jsonl', rows)
-    audit = d.cli_decontaminate(tmp_path / 'train.jsonl', benchmarks='mbpp', judge='none', data_dir=shared_data)
+    audit = d.cli_decontaminate(tmp_path / 'train.jsonl', benchmarks='mbpp', judge='none')
     assert audit['removed'] == 1 and audit['judge'] is None
     assert (tmp_path / 'train.clean.jsonl').read_text().count('\n') == 1

