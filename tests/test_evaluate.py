@@ -39,6 +39,14 @@ def test_wizardcoder_15b_known_answer(tmp_path, restricted):
     assert {r['task_id']: r['verdict'] == 'passed' for r in read_jsonl(tmp_path / 'results.jsonl')} == theirs
 
 
+@pytest.mark.parametrize('bench,passed', [('humaneval', 130), ('humaneval+', 120)])
+def test_wizardcoder_33b_known_answer(tmp_path, restricted, bench, passed):
+    "WizardCoder-33B-V1.1's released greedy generations: 130/164 HumanEval, 120/164 HumanEval+ (EvalPlus 0.3.1 on v0.1.10: the published 73.2)."
+    f = restricted('wizardcoder/T0.0_N1_humaneval_wizardcoder33b_v1.1.jsonl')
+    s = evaluate_samples(bench, f, tmp_path, ks=(1,), data_dir=DATA)
+    assert s['verdicts']['passed'] == passed and s['n_samples'] == 164, s['verdicts']
+
+
 def test_mbpp_canonical_all_pass_and_wrong_fail(tmp_path):
     ps = problems('mbpp')
     s, _ = run(tmp_path / 'ok', 'mbpp', [dict(task_id=p.task_id, solution=p.canonical_solution) for p in ps])

@@ -13,7 +13,7 @@ from .core import (WcnbError, Config, Problem, Sample, Result, JsonlAppender, at
                                  wcnb_home)
 from .data import load_benchmark, find_benchmark_file, benchmark_source
 from .exec import Limits, ExecResult, Sandbox, run_programs, available_languages
-from .evalplus import job_program, read_report, check_verdict
+from .evalplus import job_program, check_verdict
 
 # %% auto #0
 __all__ = ['DEFAULT_TIMEOUT', 'EVAL_VERSION', 'BUILDERS', 'EvaluateConfig', 'read_samples', 'build_humaneval', 'build_mbpp',
@@ -33,7 +33,8 @@ class EvaluateConfig(Config):
     seed: int = 0
 
 DEFAULT_TIMEOUT = {'humaneval': 3.0, 'mbpp': 15.0, 'ds1000': 120.0, 'multipl-e': 30.0}
-EVAL_VERSION = 2   # bump when the judging of a sample changes: old results are then re-judged (2: reference namespaces, EvalPlus outputs compared outside the candidate's process)
+# bump when the judging of a sample changes: old results are then re-judged
+EVAL_VERSION = 2   # 2: reference namespaces, no processes, EvalPlus outputs compared outside the candidate's process
 
 def _family(benchmark: str) -> str:
     return 'multipl-e' if benchmark.startswith('multipl-e-') else benchmark
@@ -75,7 +76,8 @@ def build_humaneval(p: Problem, s: Sample, cfg: EvaluateConfig, ctx: dict) -> di
     return dict(code=prog, limits=_python_limits(cfg.timeout or DEFAULT_TIMEOUT['humaneval']), as_main=False)
 
 def build_mbpp(p: Problem, s: Sample, cfg: EvaluateConfig, ctx: dict) -> dict:
-    return dict(code=_code(p, s) + '\n' + p.test, limits=_python_limits(cfg.timeout or DEFAULT_TIMEOUT['mbpp']), as_main=False)
+    return dict(code=_code(p, s) + '\n' + p.test, limits=_python_limits(cfg.timeout or DEFAULT_TIMEOUT['mbpp']),
+                as_main=False)
 
 # %% ../nbs/21_evaluate.ipynb #f5e8e7b2
 def ds1000_postprocess(code: str) -> str:
@@ -134,12 +136,14 @@ def _gt_job(p: Problem, dataset: str, paths: dict) -> dict:
                 limits=Limits(cpu_s=600, wall_s=900, memory_mb=8192, fsize_mb=2048, fork=False))
 
 def _save_gt(p: Problem, r: ExecResult, paths: dict):
-    try: gt = read_report(r.report) if r.verdict == 'passed' else None
-    except ValueError: gt = None
-    if gt is None: raise WcnbError(f"{p.task_id}: the canonical solution failed on its own inputs ({r.verdict}: {r.reason})")
-    lines = [json.dumps({k: len(gt[k]) for k in ('base', 'plus')})] + [json.dumps(v) for k in ('base', 'plus') for v in gt[k]]
-    _write(paths['expected.jsonl'], ('\n'.join(lines) + '\n').encode(), 0o600)
-    _write(paths['times.json'], json.dumps({k: gt[k + '_time'] for k in ('base', 'plus')}).encode(), 0o644)
+    "Store what the ground-truth job reported: a header, one expected record per input (kept as text), the times."
+    lines = r.report.splitlines() if r.verdict == 'passed' else []
+    try: head, times = json.loads(lines[0]), json.loads(lines[-1])['times']; n = head['base'] + head['plus']
+    except (IndexError, ValueError, KeyError, TypeError): n = None
+    if n is None or len(lines) != n + 2:
+        raise WcnbError(f"{p.task_id}: the canonical solution failed on its own inputs ({r.verdict}: {r.reason})")
+    _write(paths['expected.jsonl'], ('\n'.join(lines[:-1]) + '\n').encode(), 0o600)
+    _write(paths['times.json'], json.dumps(times).encode(), 0o644)
 
 # %% ../nbs/21_evaluate.ipynb #3dd44fa4
 def evalplus_ground_truth(benchmark: str, problems: list[Problem], gt_dir: Path, sandbox: Sandbox) -> dict:
@@ -162,7 +166,8 @@ def build_evalplus(p: Problem, s: Sample, cfg: EvaluateConfig, ctx: dict) -> dic
               for part in ('base', 'plus')}
     budget = sum(sum(v) for v in limits.values()) + 10    # every input may use its whole limit (see below)
     files = {'solution.py': _code(p, s),
-             'task.json': _evalplus_task(p, dataset, gt['paths'], 'check', base_limits=limits['base'], plus_limits=limits['plus'])}
+             'task.json': _evalplus_task(p, dataset, gt['paths'], 'check', base_limits=limits['base'],
+                                         plus_limits=limits['plus'])}
     return dict(code=job_program(), files=files, supervisor=True,
                 limits=Limits(cpu_s=budget, wall_s=2 * budget, memory_mb=4096, fork=False))
 
@@ -175,7 +180,7 @@ def _settings(benchmark: str, cfg: EvaluateConfig, data_sha: str) -> dict:
                 evalplus=(cfg.evalplus_min_time_limit, cfg.evalplus_gt_time_factor))
 
 def _key(s: Sample, idx: int, settings: dict) -> str:
-    "The sample's identity for reuse; texts enter as JSON strings (ASCII), so any text hashes, lone surrogates included."
+    "The sample's identity for reuse; texts enter as JSON strings (ASCII): any text hashes, lone surrogates too."
     text = {k: json.dumps(v) for k, v in (('completion', s.completion), ('solution', s.solution)) if v is not None}
     return stable_hash(dict(task=s.task_id, idx=idx, **text, settings=settings))
 
@@ -184,7 +189,7 @@ def _subset(p: Problem) -> str | None:
     return p.meta.get('library') if p.benchmark == 'ds1000' else p.language if p.benchmark.startswith('multipl-e') else None
 
 def _result_row(s: Sample, idx: int, key: str, p: Problem, r: ExecResult | str) -> dict:
-    "The row saved for one sample: skipped (`r` says why), or the sandbox's verdict (EvalPlus: the supervisor's report's)."
+    "The row saved for one sample: skipped (`r` says why), or the sandbox's verdict (EvalPlus: its supervisor's)."
     if isinstance(r, str): return _row(s, idx, key, p, 'skipped', r)
     if p.benchmark not in ('humaneval+', 'mbpp+'): return _row(s, idx, key, p, r.verdict, r.reason, r.duration)
     verdict, reason, base = check_verdict(r.verdict, r.reason, r.report)
@@ -199,7 +204,7 @@ def _sandbox_for(benchmark: str, problems: list[Problem], workers: int | None, r
     "One sandbox per evaluation; DS-1000's pre-imports its libraries so each job need not."
     import importlib.util
     wanted = {'ds1000': ['numpy', 'pandas', 'scipy', 'sklearn', 'matplotlib', 'matplotlib.pyplot', 'seaborn'],
-              'humaneval+': ['numpy'], 'mbpp+': ['numpy']}.get(benchmark, [])   # EvalPlus: its supervisor compares floats with numpy
+              'humaneval+': ['numpy'], 'mbpp+': ['numpy']}.get(benchmark, [])   # EvalPlus' supervisor compares with numpy
     preload = [m for m in wanted if importlib.util.find_spec(m.split('.')[0])]
     return Sandbox(workers=workers, preload=preload, read_paths=read_paths)
 
@@ -209,7 +214,8 @@ def _judge(todo, problems, benchmark, cfg, ctx, sandbox, on_row):
     for s, idx, key in todo:
         p = problems[s.task_id]
         try: job = builder(p, s, cfg, ctx)
-        except Exception as e: on_row(_row(s, idx, key, p, 'error', f'cannot build its program: {type(e).__name__}: {e}'[:300])); continue
+        except Exception as e:
+            on_row(_row(s, idx, key, p, 'error', f'cannot build its program: {type(e).__name__}: {e}'[:300])); continue
         if isinstance(job, str): on_row(_result_row(s, idx, key, p, job))
         else: jobs.append(job); where.append((s, idx, key, p))
     def done(i, r): s, idx, key, p = where[i]; on_row(_result_row(s, idx, key, p, r))
@@ -236,7 +242,7 @@ def bootstrap_ci(values, n_boot: int = 2000, seed: int = 0, level: float = 0.95)
 
 # %% ../nbs/21_evaluate.ipynb #2288f5e0
 def task_counts(rows: list[dict], field: str = 'verdict') -> dict[str, tuple[int, int]]:
-    "task → (n judged, c passed) over result rows; skipped samples are not judged. `field`: 'verdict', or a flag such as 'base_passed'."
+    "task → (n judged, c passed) over result rows, skipped samples left out; `field`: 'verdict' or a flag ('base_passed')."
     n, c = collections.Counter(), collections.Counter()
     for r in rows:
         if r['verdict'] == 'skipped': continue

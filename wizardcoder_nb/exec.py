@@ -119,7 +119,8 @@ def _tool_root(path: str) -> str:
     return os.path.dirname(os.path.dirname(os.path.realpath(path)))
 
 def job_binds(read_paths: Iterable[str | os.PathLike] = ()) -> tuple[list[str], list[str]]:
-    "(folders the jobs' root holds besides the distribution, those of them on the import path): the interpreter, the import path, toolchains, `read_paths`."
+    """(folders the jobs' root holds besides the distribution, those of them on the import path): the interpreter,
+    the import path, toolchains, `read_paths`."""
     imports = [p for p in sys.path if p and os.path.isdir(p)]
     python = [sys.base_prefix, sys.prefix, sys.exec_prefix, _tool_root(sys.executable)]
     tools = [_tool_root(p) for lang in LANGUAGES.values() for t in lang.tools if (p := shutil.which(t))]
@@ -225,23 +226,25 @@ class Sandbox:
 # %% ../nbs/20_exec.ipynb #5da353fb
 def make_job(code: str, language: str = 'python', limits: Limits | None = None, files: dict[str, str] | None = None,
              stdin: str = '', as_main: bool = True, supervisor: bool = False) -> dict:
-    "The job the server runs for `code` in `language` (extra `files` are written next to it; `as_main`, `supervisor`: see `sandbox`)."
-    if language not in LANGUAGES: raise WcnbError(f"language '{language}' is not supported: choose one of {', '.join(LANGUAGES)}")
+    "The job the server runs for `code` in `language` (extra `files` go beside it; `as_main`, `supervisor`: see `sandbox`)."
+    if language not in LANGUAGES:
+        raise WcnbError(f"language '{language}' is not supported: choose one of {', '.join(LANGUAGES)}")
     lang, limits = LANGUAGES[language], limits or Limits()
     files = {**(files or {}), lang.file: code}
-    job = dict(files=files, main=lang.file, steps=[s.model_dump() for s in lang.steps], python=True if language == 'python' else None,
-               limits=limits.model_dump(), env={**_base_env(), **lang.env}, stdin=stdin, nonce=os.urandom(8).hex(),
-               as_main=as_main, supervisor=supervisor)
+    job = dict(files=files, main=lang.file, steps=[s.model_dump() for s in lang.steps], limits=limits.model_dump(),
+               python=True if language == 'python' else None, env={**_base_env(), **lang.env}, stdin=stdin,
+               nonce=os.urandom(8).hex(), as_main=as_main, supervisor=supervisor)
     if why := _unrunnable(files, stdin): job['invalid'] = why
     return job
 
 def _unrunnable(files: dict[str, str], stdin: str) -> str:
-    "Why a job cannot be written out ('' if it can): a file name that is not a plain name, text that is not valid Unicode."
+    "Why a job cannot be written out ('' if it can): a file name that is not a plain name, text that is not Unicode."
     for name, text in [*files.items(), ('stdin', stdin)]:
         if not name or '/' in name or name in ('.', '..'): return f"sandbox: file name {name!r} is not a plain name"
         try: text.encode('utf-8')
         except UnicodeEncodeError as e:
-            return f"invalid program text: {name} holds {text[e.start]!r} at character {e.start}, which UTF-8 cannot encode (a lone surrogate)"
+            return (f"invalid program text: {name} holds {text[e.start]!r} at character {e.start}, which UTF-8 cannot "
+                    "encode (a lone surrogate)")
     return ''
 
 # %% ../nbs/20_exec.ipynb #319f553d
@@ -276,7 +279,8 @@ def _verdict(job: dict, raw: dict) -> tuple[str, str]:
 
 def _step(status: str) -> int | None:
     "The last step the status names (a Python program can write to that descriptor too: anything odd is no step)."
-    steps = [int(w[1]) for l in status.splitlines() if len(w := l.split()) == 2 and w[0] == 'step' and w[1].isascii() and w[1].isdigit()]
+    steps = [int(w[1]) for l in status.splitlines()
+             if len(w := l.split()) == 2 and w[0] == 'step' and w[1].isascii() and w[1].isdigit()]
     return steps[-1] if steps else None
 
 def _to_result(job: dict, raw: dict) -> ExecResult:

