@@ -196,8 +196,11 @@ def _send(fd: int, rec: dict | str):
     while data: data = data[os.write(fd, data):]
 
 def output_record(out) -> dict:
-    "What crosses for one output: its fingerprint, and its value as plain data when small."
-    digest, size = fingerprint(out)
+    "What crosses for one output: its fingerprint, and its value as plain data when small (or when it has no pickle)."
+    try: digest, size = fingerprint(out)
+    except Exception:   # no pickle (a regex match, a class of the solution's own): its plain data, opaque parts and all
+        enc = encode(out)
+        return {"h": "data:" + hashlib.sha256(json.dumps(enc).encode()).hexdigest(), "out": enc}
     return {"h": digest, "out": encode(out)} if size <= FULL_LIMIT else {"h": digest}
 
 def run_candidate(task: dict, inputs: dict, code: str, fd: int):
