@@ -7,10 +7,10 @@ __all__ = ['CLONE_NEWNS', 'CLONE_NEWIPC', 'CLONE_NEWPID', 'CLONE_NEWNET', 'MS_RD
            'MS_REMOUNT', 'MS_BIND', 'MS_REC', 'MS_PRIVATE', 'MNT_DETACH', 'UID_BASE', 'PR_SET_PDEATHSIG',
            'PR_SET_NO_NEW_PRIVS', 'PR_SET_SECCOMP', 'EXIT_SANDBOX', 'EXIT_EARLY', 'HOST_DIRS', 'DEVICES', 'DEV_LINKS',
            'READ_ONLY', 'TMP_BINDS', 'JOB_WORK', 'unshare', 'setns', 'umount', 'mount', 'pivot_root', 'build_root',
-           'enter_root', 'isolate_server', 'fork_in_new_pid_ns', 'scratch_options', 'slot_world', 'enter_slot_world',
-           'set_limits', 'no_fork_filter', 'forbid_fork', 'environ_changes', 'drop_privileges', 'untrusted_child',
-           'install_job_stdio', 'try_compile', 'exit_status', 'run_python', 'print_exception', 'job_main', 'Server',
-           'zygote', 'read_capped', 'remove_tree', 'serve']
+           'enter_root', 'isolate_server', 'fork_in_new_pid_ns', 'scratch_options', 'slot_world', 'job_folder',
+           'enter_slot', 'set_limits', 'no_fork_filter', 'forbid_fork', 'environ_changes', 'drop_privileges',
+           'untrusted_child', 'install_job_stdio', 'try_compile', 'exit_status', 'run_python', 'print_exception',
+           'job_main', 'Server', 'zygote', 'read_capped', 'remove_tree', 'serve']
 
 # %% ../nbs/19_sandbox.ipynb #d49d6faf
 import builtins, ctypes, io, json, marshal, os, resource, select, signal, stat, struct, sys, time
@@ -178,7 +178,8 @@ def _probe_pid_namespace() -> bool:
 
 # %% ../nbs/19_sandbox.ipynb #ae42ab24
 JOB_WORK = '/tmp/job'   # a job's working folder, in its slot's tmpfs
-_SLOT_MNT = None        # the slot's mount namespace (an fd), in its zygote and jobs
+_SLOT_MNT = None        # the slot's mount namespace (an fd): the zygote enters it
+_SCRATCH_FD = None      # the server's scratch folder (an fd): jobs open their control files in it, from any namespace
 
 def scratch_options(lim: dict) -> str:
     "tmpfs options bounding a job's scratch: bytes and files + folders (0: no bound)."
@@ -193,24 +194,23 @@ def slot_world(lim: dict, own_mnt: int) -> tuple[int, int]:
         return os.open('/proc/self/ns/mnt', os.O_RDONLY), os.open('/tmp', os.O_RDONLY | os.O_DIRECTORY)
     finally: setns(own_mnt, CLONE_NEWNS)
 
-def enter_slot_world(uid) -> str:
-    "In a job: the slot's mount namespace and a fresh IPC namespace; return its new, empty working folder."
-    setns(_SLOT_MNT, CLONE_NEWNS)
-    try: unshare(CLONE_NEWIPC)
-    except OSError: pass   # no IPC namespaces here: the zygote's probe reports it
-    os.mkdir(JOB_WORK, 0o700)
-    if uid is not None: os.chown(JOB_WORK, uid, uid)
-    return JOB_WORK
+def job_folder(tmp: int, files: dict, uid) -> None:
+    "(In the server) the job's working folder `job` in its slot's tmpfs (an fd), with the job's files, for the job's uid."
+    os.mkdir('job', 0o700, dir_fd=tmp)
+    fd = os.open('job', os.O_RDONLY | os.O_DIRECTORY, dir_fd=tmp)
+    try:
+        for name, text in files.items(): _write_file(name, text, 0o644, uid, fd)
+        if uid is not None: os.fchown(fd, uid, uid)
+    finally: os.close(fd)
 
-def _mount_slot_proc() -> int:
-    """In a slot's zygote (PID 1 of the slot's PID namespace): mount the slot's /proc; return what fell short as bits
-    (1: /proc hidden instead, 2: no IPC namespaces)."""
-    bits, own = 0, os.open('/proc/self/ns/mnt', os.O_RDONLY)
-    setns(_SLOT_MNT, CLONE_NEWNS)
+def enter_slot() -> int:
+    """In a slot's zygote (PID 1 of the slot's PID namespace): enter the slot's mount namespace for good and mount its
+    /proc; return what fell short as bits (1: /proc hidden instead, 2: no IPC namespaces)."""
+    bits = 0
+    setns(_SLOT_MNT, CLONE_NEWNS); os.chdir('/')
     try: mount('proc', '/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC)
     except OSError: bits |= 1; mount('tmpfs', '/proc', 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'size=4k,mode=0555')
-    finally: setns(own, CLONE_NEWNS); os.close(own)
-    try: unshare(CLONE_NEWIPC)   # a probe on the zygote itself: its jobs make their own anyway
+    try: unshare(CLONE_NEWIPC)   # a probe: each job gets a fresh one (see `zygote`)
     except OSError: bits |= 2
     return bits
 
@@ -243,30 +243,32 @@ def no_fork_filter(machine: str | None = None) -> bytes | None:
     return b''.join(struct.pack('<HBBI', *ins) for ins in prog)
 
 class _SockFprog(ctypes.Structure): _fields_ = [('len', ctypes.c_ushort), ('filter', ctypes.c_void_p)]
-_FILTER = None   # (buffer, struct): built in the server, inherited by every job
+_FILTER = None   # the prctl arguments, built in the server (a job's own ctypes objects would cost it ~50 µs)
 
 def _prepare_no_fork() -> bool:
     global _FILTER
     if (prog := no_fork_filter()) is None: return False
     buf = ctypes.create_string_buffer(prog, len(prog))
-    _FILTER = (buf, _SockFprog(len(prog) // 8, ctypes.addressof(buf)))
+    fprog, one, zero = _SockFprog(len(prog) // 8, ctypes.addressof(buf)), ctypes.c_ulong(1), ctypes.c_ulong(0)
+    _FILTER = (buf, fprog, (ctypes.c_ulong(2), ctypes.byref(fprog), zero, zero), (one, zero, zero, zero))
     return True
 
 def forbid_fork():
-    "From now on this process (and its threads) may start threads but no processes."
-    libc, (_, fprog) = _libc(), _FILTER
-    zero = ctypes.c_ulong(0)
-    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), zero, zero, zero), 'no_new_privs')
-    _check(libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(2), ctypes.byref(fprog), zero, zero), 'seccomp')
+    """From now on this process (and its threads) may start threads but no processes. As root (before the uid drop)
+    the filter needs no `no_new_privs`: the mounts are nosuid, so nothing can gain privileges by exec anyway."""
+    libc, (_, _, seccomp_args, nnp_args) = _libc(), _FILTER
+    if os.geteuid() != 0: _check(libc.prctl(PR_SET_NO_NEW_PRIVS, *nnp_args), 'no_new_privs')
+    _check(libc.prctl(PR_SET_SECCOMP, *seccomp_args), 'seccomp')
 
 # %% ../nbs/19_sandbox.ipynb #2f7ecd21
 _JOB = {}   # the running job's uid and limits, for `untrusted_child` (set in the job process only)
 
 def _open_ctl(ctl: str, stdin: bool, report: bool) -> list[int]:
-    "stdin (/dev/null or the job's input), stdout, stderr, status (a supervisor's report): files only the server opens."
-    fds = [os.open(f'{ctl}/stdin' if stdin else os.devnull, os.O_RDONLY)]
+    """stdin (/dev/null or the job's input), stdout, stderr, status (a supervisor's report): files only the server
+    opens, in the server's scratch (`ctl` relative to `_SCRATCH_FD`, which reaches it from the slot's namespace)."""
+    fds = [os.open(f'{ctl}/stdin', os.O_RDONLY, dir_fd=_SCRATCH_FD) if stdin else os.open(os.devnull, os.O_RDONLY)]
     names = ('out', 'err', 'status', 'report') if report else ('out', 'err', 'status')
-    return fds + [os.open(f'{ctl}/{n}', os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600) for n in names]
+    return fds + [os.open(f'{ctl}/{n}', os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600, dir_fd=_SCRATCH_FD) for n in names]
 
 def _install_fds(fds: list[int]):
     "`fds` become descriptors 0, 1, 2, ...; every other descriptor (the server's, other slots') is closed."
@@ -275,9 +277,9 @@ def _install_fds(fds: list[int]):
 
 def _status(msg: str): os.write(3, (msg + '\n').encode())
 
-def _write_file(path: str, text: str, mode: int = 0o600, uid=None):
+def _write_file(path: str, text: str, mode: int = 0o600, uid=None, dir_fd=None):
     "Write `text` (UTF-8) to a new file with plain descriptors: no file object to build, in the job or the server."
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode, dir_fd=dir_fd)
     try:
         _write_all(fd, text.encode('utf-8'))
         if uid is not None: os.fchown(fd, uid, uid)
@@ -303,10 +305,10 @@ def _apply_environ(changes: tuple[list, dict]):
     for k, v in changed.items(): os.environ[k] = v
 
 def drop_privileges(uid, lim: dict | None = None):
-    "Become the job's uid (no groups); with `lim['fork']` false, also lose the right to start processes."
+    "Become the job's uid (no groups); with `lim['fork']` false, lose the right to start processes first."
+    if lim is not None and not lim.get('fork', True): forbid_fork()
     if uid is not None: os.setgroups([]); os.setgid(uid); os.setuid(uid)
     _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # (again: a uid change clears it) the server dies → so do we
-    if lim is not None and not lim.get('fork', True): forbid_fork()
 
 def untrusted_child(keep=()):
     """In a supervisor job's child, before untrusted code runs: no status or report descriptor (3 and 4 close unless in
@@ -432,25 +434,14 @@ def print_exception(e: BaseException, code: str, path: str):
     _print_err(text)
 
 # %% ../nbs/19_sandbox.ipynb #d3e1b50f
-def _write_files(files: dict, work: str, uid):
-    for name, text in files.items(): _write_file(f'{work}/{name}', text, 0o644, uid)
-
-def _own_folder(path: str, uid):
-    "A new folder for the job's uid (without a world of its own: in the server's scratch)."
-    os.mkdir(path, 0o700)
-    if uid is not None: os.chown(path, uid, uid)
-
-def job_main(job: dict, ctl: str, work: str | None, uid, compiled, environ: tuple[list, dict] | None):
-    """The job process: session, descriptors, its slot's world (`work` None; else the server's folder `work`), files,
-    limits, steps. `compiled` (the program, compiled by the server) and `environ` (changes to the inherited environment)
-    are for Python jobs only; the others exec with their own environment. Never returns."""
+def job_main(job: dict, ctl: str, work: str, uid, compiled, environ: tuple[list, dict] | None):
+    """The job process: session, descriptors, its working folder `work` (filled by the server), limits, steps.
+    `compiled` (the program, compiled by the server) and `environ` (changes to the inherited environment) are for
+    Python jobs only; the others exec with their own environment. Never returns."""
     try:
         _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # if the server dies, so does the job (and its namespace)
-        os.setsid(); fds = _open_ctl(ctl, bool(job.get('stdin')), bool(job.get('supervisor')))
-        if work is None: work = enter_slot_world(uid)
-        else: _own_folder(work, uid)
-        _install_fds(fds)
-        _write_files(job['files'], work, uid); os.chdir(work)
+        os.setsid(); _install_fds(_open_ctl(ctl, bool(job.get('stdin')), bool(job.get('supervisor'))))
+        os.chdir(work)
         fd = os.open('/proc/self/oom_score_adj', os.O_WRONLY); os.write(fd, b'1000'); os.close(fd)   # OOM: us first
         lim, python, steps = job['limits'], job.get('python'), job['steps']
         _JOB.update(uid=uid, limits=lim)
@@ -505,9 +496,10 @@ def zygote(slot: int, own_ns: int | None, requests: int, replies: int):
     "A slot's zygote (never returns). Jobs come from `requests` (id, size, marshalled job); `_REPLY`s go to `replies`."
     running = {}
     install_job_stdio()   # the zygote never prints: its descriptors 0-2 are /dev/null, /dev/null and the server's log
-    bits = _mount_slot_proc() if _SLOT_MNT is not None else 3
+    bits = enter_slot() if _SLOT_MNT is not None else 3
     os.write(replies, _REPLY.pack(2, slot, bits, 0.0, 0))   # ready, and what the slot's world got
     own_ns = _own_pid_ns() if own_ns is not None else None   # the slot's: each job nests a namespace of its own in it
+    ipc = not bits & 2
     while True:
         for fd in select.select([requests, *running], [], [])[0]:
             if fd != requests:
@@ -519,6 +511,7 @@ def zygote(slot: int, own_ns: int | None, requests: int, replies: int):
             job_id, size = int.from_bytes(head[:8], 'little'), int.from_bytes(head[8:], 'little')
             if size == 0: _kill_job(running, job_id); continue           # the server's kill order (wall time is up)
             blob = _read_all(requests, size)
+            if ipc: unshare(CLONE_NEWIPC)   # the job's own (ours changes with it; the last one goes with its job)
             pid = fork_in_new_pid_ns(own_ns)
             if pid == 0: job_main(*marshal.loads(blob))
             running[os.pidfd_open(pid)] = (job_id, pid)
@@ -531,14 +524,14 @@ def _kill_job(running: dict, job_id: int):
 
 def _start_zygote(self, slot: int, replies_w: int) -> dict:
     "Fork slot `slot`'s zygote (new PID namespace, the slot's mount namespace); return what the server keeps of it."
-    global _SLOT_MNT
+    global _SLOT_MNT, _SCRATCH_FD
     mnt, tmp = slot_world(_DEFAULT_SCRATCH, self.own_mnt) if self.world else (None, None)
     req_r, req_w = os.pipe()
-    server_pid, _SLOT_MNT = os.getpid(), mnt
+    server_pid, _SLOT_MNT, _SCRATCH_FD = os.getpid(), mnt, self.scratch_fd
     pid = fork_in_new_pid_ns(self.own_ns)
     if pid == 0:
         try:
-            keep = {req_r, replies_w, 2} | ({mnt} if mnt is not None else set())
+            keep = {req_r, replies_w, 2, self.scratch_fd} | ({mnt} if mnt is not None else set())
             for fd in os.listdir('/proc/self/fd'):   # the harness's pipes, other slots': the server's alone
                 if int(fd) > 2 and int(fd) not in keep: _quietly(os.close, int(fd))
             os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
@@ -553,6 +546,7 @@ def _start_zygote(self, slot: int, replies_w: int) -> dict:
 def _start_zygotes(self):
     "One zygote per slot; wait until each is ready and note what the slots' worlds got."
     self.own_mnt = os.open('/proc/self/ns/mnt', os.O_RDONLY)
+    self.scratch_fd = os.open(self.scratch, os.O_RDONLY | os.O_DIRECTORY)
     replies_r, replies_w = os.pipe()
     self.slots = [self._start_zygote(i, replies_w) for i in range(self.workers)]
     os.close(replies_w); self.replies_fd = replies_r
@@ -586,8 +580,19 @@ def _clean_slot(self, slot: dict):
     if slot['tmp'] is None: return
     keep = {p.split('/')[2] for p in TMP_BINDS}
     for e in os.listdir(slot['tmp']):
-        if e not in keep: remove_tree(e, slot['tmp'])
+        if e not in keep and not (e == 'job' and _empty_flat('job', slot['tmp'])): remove_tree(e, slot['tmp'])
     if set(os.listdir(slot['tmp'])) - keep: self._in_slot(slot, _fresh_tmp, slot)
+
+def _empty_flat(name: str, dir_fd: int) -> bool:
+    "Remove folder `name` if it holds only files (the usual job folder: cheaper than `remove_tree`); whether it went."
+    try: fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+    except OSError: return False
+    try:
+        with os.scandir(fd) as it:
+            for e in it: os.unlink(e.name, dir_fd=fd)
+    except OSError: return False   # a folder in it: `remove_tree` takes over
+    finally: os.close(fd)
+    return _quietly(os.rmdir, name, dir_fd=dir_fd)
 
 def _fresh_tmp(slot: dict):
     "(Inside the slot's namespace) a new tmpfs on /tmp in place of the old one, which goes when nothing holds it."
@@ -600,13 +605,17 @@ Server._in_slot, Server._fit_slot, Server._clean_slot = _in_slot, _fit_slot, _cl
 
 # %% ../nbs/19_sandbox.ipynb #76c5f294
 def _prepare(self, job: dict, slot: int):
-    "Create the job's control folder (and stdin); return (ctl, work, uid): `work` None when it enters its slot's world."
-    ctl = f"{self.scratch}/{job['id']}"
-    os.mkdir(ctl, 0o700)
-    if job.get('stdin'): _write_file(f'{ctl}/stdin', job['stdin'])
-    uid = self.uid_base + slot if self.info['uid_switch'] else None
-    self._fit_slot(self.slots[slot], job['limits'])
-    return ctl, (None if self.world else f'{ctl}/w'), uid
+    "Create the job's control folder (and stdin) and working folder (and files); return (ctl, work, uid)."
+    ctl, uid = str(job['id']), self.uid_base + slot if self.info['uid_switch'] else None
+    os.mkdir(ctl, 0o700, dir_fd=self.scratch_fd)
+    if job.get('stdin'): _write_file(f'{ctl}/stdin', job['stdin'], dir_fd=self.scratch_fd)
+    s = self.slots[slot]
+    if self.world: self._fit_slot(s, job['limits']); job_folder(s['tmp'], job['files'], uid); return ctl, JOB_WORK, uid
+    os.mkdir(f'{ctl}/w', 0o711, dir_fd=self.scratch_fd)   # no world: the job works in the server's scratch
+    fd = os.open(f'{ctl}/w', os.O_RDONLY | os.O_DIRECTORY, dir_fd=self.scratch_fd)
+    try: job_folder(fd, job['files'], uid)
+    finally: os.close(fd)
+    return ctl, f'{self.scratch}/{ctl}/w/job', uid
 
 def _start(self, job: dict):
     "Prepare a job and hand it to its slot's zygote; its wall clock starts now. One that cannot start ends: an error."
@@ -618,10 +627,9 @@ def _start(self, job: dict):
         ctl, work, uid = self._prepare(job, slot)
         compiled = environ = None
         if job.get('python'):   # compiled here, warm; its environment travels as changes to the inherited one
-            path = f"{work or JOB_WORK}/{job['main']}"
-            compiled = try_compile(job['files'][job['main']], path)
-            environ = environ_changes(_job_env(job, work or JOB_WORK), self.environ)
-            job = {k: v for k, v in job.items() if k != 'env'}
+            compiled = try_compile(job['files'][job['main']], f"{work}/{job['main']}")
+            environ = environ_changes(_job_env(job, work), self.environ)
+            job = {**{k: v for k, v in job.items() if k not in ('env', 'files')}, 'files': {job['main']: job['files'][job['main']]}}
         blob = marshal.dumps((job, ctl, work, uid, compiled, environ))   # code objects marshal as in .pyc files
         head = job['id'].to_bytes(8, 'little') + len(blob).to_bytes(4, 'little')
         _write_all(self.slots[slot]['requests'], head + blob)
@@ -672,7 +680,8 @@ def _finish(self, job_id: int, st: int, cpu: float, faults: int):
     ctl = f"{self.scratch}/{job_id}"
     try: res.update(_outputs(ctl, r['job']['limits']))
     except Exception as e: res.update(rc=None, error=f'sandbox: cannot read the job\'s output: {type(e).__name__}: {e}')
-    remove_tree(ctl); self._clean_slot(self.slots[r['slot']]); self._sweep(r['slot']); self.free.append(r['slot'])
+    _empty_flat(str(job_id), self.scratch_fd) or remove_tree(ctl)
+    self._clean_slot(self.slots[r['slot']]); self._sweep(r['slot']); self.free.append(r['slot'])
     self.send(res)
 
 # %% ../nbs/19_sandbox.ipynb #b22523c5
