@@ -444,7 +444,7 @@ def job_main(job: dict, ctl: str, work: str, uid, compiled, environ: tuple[list,
         os.chdir(work)
         fd = os.open('/proc/self/oom_score_adj', os.O_WRONLY); os.write(fd, b'1000'); os.close(fd)   # OOM: us first
         lim, python, steps = job['limits'], job.get('python'), job['steps']
-        _JOB.update(uid=uid, limits=lim)
+        if job.get('supervisor'): _JOB.update(uid=uid, limits=lim)   # for `untrusted_child`
         env = None if python else _job_env(job, work)   # a Python job has no steps and keeps its inherited environment
         for i, step in enumerate(steps if python else steps[:-1]):
             _status(f'step {i}')
