@@ -482,7 +482,7 @@ class Server:
         os.makedirs(self.scratch, mode=0o711, exist_ok=True); os.chmod(self.scratch, 0o711)
         self.uid_base = UID_BASE + (os.getpid() % 4000) * 256   # distinct per server: RLIMIT_NPROC counts per uid
         if self.info['uid_switch']: self.info['uids'] = [self.uid_base, self.uid_base + self.workers - 1]
-        self.queue, self.running, self.free = [], {}, list(range(self.workers))
+        self.queue, self.running, self.free, self.retired = [], {}, list(range(self.workers)), 0
         self.out_fd, self.buf, self.eof, self.replies = os.dup(1), [], False, bytearray()
         self.environ = dict(os.environ)   # never changes in the server; the zygotes and the jobs inherit it
         os.dup2(os.open(os.devnull, os.O_WRONLY), 1)             # stray prints must not corrupt the protocol
@@ -681,8 +681,12 @@ def _finish(self, job_id: int, st: int, cpu: float, faults: int):
     try: res.update(_outputs(ctl, r['job']['limits']))
     except Exception as e: res.update(rc=None, error=f'sandbox: cannot read the job\'s output: {type(e).__name__}: {e}')
     _empty_flat(str(job_id), self.scratch_fd) or remove_tree(ctl)
-    self._clean_slot(self.slots[r['slot']]); self._sweep(r['slot']); self.free.append(r['slot'])
     self.send(res)
+    try: self._clean_slot(self.slots[r['slot']]); self._sweep(r['slot']); self.free.append(r['slot'])
+    except Exception as e:   # the kernel refused even a fresh tmpfs: retire the slot, the others go on
+        os.write(2, f"sandbox: slot {r['slot']} retired, it cannot be cleaned: {type(e).__name__}: {e}\n".encode())
+        self.retired += 1
+        if self.retired == self.workers: raise RuntimeError('no worker slot left') from e   # the harness restarts us
 
 # %% ../nbs/19_sandbox.ipynb #b22523c5
 _RM_COUNT = 0
