@@ -1,5 +1,5 @@
 """Hostile programs in the sandbox: each must end as failed/timeout without harming the machine, other jobs or the harness."""
-import os, socket, subprocess, threading, time, uuid
+import os, signal, socket, subprocess, threading, time, uuid
 from pathlib import Path
 import pytest
 from wizardcoder_nb.exec import Sandbox, Limits, run_program, run_programs
@@ -177,6 +177,79 @@ def test_server_death_is_an_error_then_recovers(victim):
         assert sandbox_processes(s) == []                                            # the job died with its server
         still_works(s)                                                             # a fresh server takes over
 
+
+
+def cpu_s(pid: int) -> float:
+    "CPU seconds (user + system) process `pid` has used."
+    fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def gone(pid: int, wait: float) -> bool:
+    "Whether process `pid` has ended (no longer there, or a zombie no one reaped), polling up to `wait` s."
+    deadline = time.time() + wait
+    while True:
+        try: state = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0]
+        except FileNotFoundError: return True
+        if state in ('Z', 'X'): return True
+        if time.time() > deadline: return False
+        time.sleep(0.1)
+
+
+def test_an_unreapable_job_costs_the_server_no_cpu():
+    "A job past its deadline that cannot be reaped (its zygote stopped): the server waits, it does not spin."
+    from wizardcoder_nb.exec import make_job, _to_result
+    with Sandbox(workers=1) as s:
+        still_works(s)
+        job = make_job('import time; time.sleep(60)', limits=Limits(wall_s=1))
+        f = s.submit(job); time.sleep(0.3)
+        server = s._conns[0]._proc.pid; zygote = zygote_pid(server)
+        os.kill(zygote, signal.SIGSTOP)
+        try:
+            time.sleep(1.5)                                   # the deadline passes; no kill, no reap can happen
+            before = cpu_s(server); time.sleep(2); used = cpu_s(server) - before
+        finally: os.kill(zygote, signal.SIGCONT)
+        r = _to_result(job, f.result(timeout=30))
+        assert used < 0.2, f'the server used {used:.2f} CPU s in 2 s waiting for an unreapable job'
+        assert (r.verdict, r.reason) == ('timeout', 'wall time limit (1 s)')
+        still_works(s)
+
+
+ORPHANED_CLIENT = """
+import os, sys, time
+from wizardcoder_nb.exec import Sandbox, Limits, make_job
+sb = Sandbox(workers=1)
+sb.submit(make_job('import time; time.sleep(600)', limits=Limits(wall_s=600)))
+time.sleep(0.5)
+if sys.argv[1] == 'held' and os.fork() == 0: time.sleep(60); os._exit(0)   # a child holds the server's pipes open
+print(sb._conns[0]._proc.pid, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize('pipes', ['closed', 'held'])
+def test_server_leaves_when_its_harness_dies(pipes):
+    "The harness is killed mid-job: the server, its zygote and the job are gone within seconds (no orphan spins on)."
+    import sys
+    client = subprocess.Popen([sys.executable, '-c', ORPHANED_CLIENT, pipes], stdout=subprocess.PIPE, text=True,
+                              start_new_session=True)
+    try:
+        server = int(client.stdout.readline())
+        zygote = zygote_pid(server)
+        job_uid = UID_BASE + (server % 4000) * 256
+        client.kill(); client.wait()
+        assert gone(server, 5) and gone(zygote, 5), subprocess.run(['ps', '-fp', f'{server},{zygote}'],
+                                                                     capture_output=True, text=True).stdout
+        out = subprocess.run(['ps', '-e', '-o', 'uid=,stat='], capture_output=True, text=True).stdout.split('\n')
+        assert [l for l in out if l.split() and int(l.split()[0]) == job_uid and not l.split()[1].startswith('Z')] == []
+    finally:
+        _quietly_killpg(client.pid)
+
+
+def _quietly_killpg(pgid: int):
+    "End the test client's process group (its forked child, in the 'held' case)."
+    try: os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError: pass
 
 def test_harness_modules_under_tmp_are_importable_in_jobs(monkeypatch):
     "Jobs get a private /tmp; a harness whose packages live there (a virtualenv under /tmp) must still work."

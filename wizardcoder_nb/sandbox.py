@@ -6,11 +6,11 @@
 __all__ = ['CLONE_NEWNS', 'CLONE_NEWIPC', 'CLONE_NEWPID', 'CLONE_NEWNET', 'MS_RDONLY', 'MS_NOSUID', 'MS_NODEV', 'MS_NOEXEC',
            'MS_REMOUNT', 'MS_BIND', 'MS_REC', 'MS_PRIVATE', 'MNT_DETACH', 'UID_BASE', 'PR_SET_PDEATHSIG',
            'PR_SET_NO_NEW_PRIVS', 'PR_SET_SECCOMP', 'EXIT_SANDBOX', 'EXIT_EARLY', 'HOST_DIRS', 'DEVICES', 'DEV_LINKS',
-           'READ_ONLY', 'TMP_BINDS', 'JOB_WORK', 'unshare', 'setns', 'umount', 'mount', 'pivot_root', 'build_root',
-           'enter_root', 'isolate_server', 'fork_in_new_pid_ns', 'scratch_options', 'slot_world', 'job_folder',
-           'enter_slot', 'set_limits', 'no_fork_filter', 'forbid_fork', 'environ_changes', 'drop_privileges',
-           'untrusted_child', 'install_job_stdio', 'try_compile', 'exit_status', 'run_python', 'print_exception',
-           'job_main', 'Server', 'zygote', 'read_capped', 'remove_tree', 'serve']
+           'READ_ONLY', 'TMP_BINDS', 'JOB_WORK', 'KILL_AGAIN_S', 'HARNESS_CHECK_S', 'unshare', 'setns', 'umount',
+           'mount', 'pivot_root', 'build_root', 'enter_root', 'isolate_server', 'fork_in_new_pid_ns', 'scratch_options',
+           'slot_world', 'job_folder', 'enter_slot', 'set_limits', 'no_fork_filter', 'forbid_fork', 'environ_changes',
+           'drop_privileges', 'untrusted_child', 'install_job_stdio', 'try_compile', 'exit_status', 'run_python',
+           'print_exception', 'job_main', 'Server', 'zygote', 'read_capped', 'remove_tree', 'serve']
 
 # %% ../nbs/19_sandbox.ipynb #d49d6faf
 import builtins, ctypes, io, json, marshal, os, resource, select, signal, stat, struct, sys, time
@@ -484,12 +484,14 @@ class Server:
         if self.info['uid_switch']: self.info['uids'] = [self.uid_base, self.uid_base + self.workers - 1]
         self.queue, self.running, self.free, self.retired = [], {}, list(range(self.workers)), 0
         self.out_fd, self.buf, self.eof, self.replies = os.dup(1), [], False, bytearray()
+        self.parent, self.gone = os.getppid(), False   # the harness: if it dies we are re-parented (see `_loop`)
         self.environ = dict(os.environ)   # never changes in the server; the zygotes and the jobs inherit it
         os.dup2(os.open(os.devnull, os.O_WRONLY), 1)             # stray prints must not corrupt the protocol
         self.info['preload_failed'] = [m for m in cfg.get('preload', []) if not _try_import(m)]
 
     def send(self, obj: dict):
-        _write_all(self.out_fd, (json.dumps(obj) + '\n').encode())
+        try: _write_all(self.out_fd, (json.dumps(obj) + '\n').encode())
+        except BrokenPipeError: self.gone = True   # no one reads our results any more: `_loop` stops every job
 
 # %% ../nbs/19_sandbox.ipynb #7f47a35e
 def zygote(slot: int, own_ns: int | None, requests: int, replies: int):
@@ -753,29 +755,63 @@ def _read_replies(self):
         else: self._finish(job_id, pid_or_status, cpu, faults)
     del self.replies[:whole]
 
+KILL_AGAIN_S = 1.0      # a job killed but not yet reaped is ordered killed again after 1, 2, 4 ... s (at most 60)
+HARNESS_CHECK_S = 1.0   # how often the server looks whether its harness still lives
+
 def _expire(self):
-    "Have the zygote kill every job past its wall deadline (pids are the slot's; it then reports the job's exit)."
+    """Have the zygote kill every job past its deadline (pids are the slot's; it then reports the job's exit). The
+    deadline of a killed job moves on, so one that cannot be reaped is ordered again later, never in a busy loop."""
     now = time.monotonic()
     for job_id, r in self.running.items():
-        if r['pid'] and not r['timed_out'] and now >= r['deadline']:
-            r['timed_out'] = True
-            _write_all(self.slots[r['slot']]['requests'], job_id.to_bytes(8, 'little') + bytes(4))
+        if not r['pid'] or now < r['deadline']: continue   # no pid yet: its fork report wakes the loop
+        r['timed_out'], r['kills'] = True, r.get('kills', 0) + 1
+        r['deadline'] = now + min(KILL_AGAIN_S * 2 ** (r['kills'] - 1), 60)
+        _write_all(self.slots[r['slot']]['requests'], job_id.to_bytes(8, 'little') + bytes(4))
+
+def _wait_s(self) -> float:
+    "How long `select` may sleep: to the next deadline (all ahead after `_expire`), at most `HARNESS_CHECK_S`, never 0."
+    due = min((r['deadline'] for r in self.running.values() if r['pid']), default=float('inf'))
+    return min(max(due - time.monotonic(), 0.001), HARNESS_CHECK_S)
+
+def _harness_gone(self) -> bool:
+    "Whether the harness died (we were re-parented: its pipes may live on in a child of it) or stopped reading."
+    return self.gone or os.getppid() != self.parent
+
+def _abandon(self):
+    "No one waits for results: drop the queue and have every running job killed (`_stop_zygotes` reaps)."
+    self.queue.clear()
+    for job_id, r in self.running.items():
+        _quietly(_write_all, self.slots[r['slot']]['requests'], job_id.to_bytes(8, 'little') + bytes(4))
+    self.running.clear()
+
+def _exited(pidfd: int, until: float) -> bool:
+    return bool(select.select([pidfd], [], [], max(0.0, until - time.monotonic()))[0])
+
+def _stop_zygotes(self, grace: float = 5.0):
+    """Close the zygotes' request pipes (each exits, and its PID namespace, its jobs with it); kill one that has not
+    within `grace` s (stopped, say); reap each that is gone within 2 s more (a process the kernel holds is left to it)."""
+    for s in self.slots: _quietly(os.close, s['requests'])
+    until = time.monotonic() + grace
+    for s in self.slots:
+        if not _exited(s['pidfd'], until): _quietly(os.kill, s['pid'], signal.SIGKILL)
+        if _exited(s['pidfd'], time.monotonic() + 2): os.waitpid(s['pid'], 0)
 
 def _loop(self):
     self.send({'ready': self.info})
     while not (self.eof and not self.queue and not self.running):
+        if self._harness_gone(): self._abandon(); break
         while self.queue and self.free: self._start(self.queue.pop(0))
-        wait = min((r['deadline'] for r in self.running.values()), default=time.monotonic() + 60) - time.monotonic()
         zygotes = {s['pidfd']: s for s in self.slots}
-        for fd in select.select(([] if self.eof else [0]) + [self.replies_fd, *zygotes], [], [], max(0.0, wait))[0]:
+        for fd in select.select(([] if self.eof else [0]) + [self.replies_fd, *zygotes], [], [], self._wait_s())[0]:
             if fd == 0: self._read_jobs()
             elif fd == self.replies_fd: self._read_replies()
             else: raise RuntimeError(f"sandbox zygote died ({os.waitpid(zygotes[fd]['pid'], 0)[1]})")
         self._expire()
-    for s in self.slots: os.close(s['requests'])
-    for s in self.slots: os.waitpid(s['pid'], 0)
+    self._stop_zygotes()
     remove_tree(self.scratch)
 
+Server._wait_s, Server._harness_gone, Server._abandon = _wait_s, _harness_gone, _abandon
+Server._stop_zygotes = _stop_zygotes
 Server._read_jobs, Server._read_replies, Server._expire, Server._loop = _read_jobs, _read_replies, _expire, _loop
 
 def _first_line(fd: int) -> tuple[bytes, bytes]:
