@@ -42,7 +42,7 @@ class DecontamConfig(Config):
     max_seq_length: int | None = Field(None, ge=8) # embedding truncation in tokens (None: the model's own)
     cache_embeddings: bool = True                  # vectors by text hash under <wcnb_home>/embeddings/
     top_k: int = Field(50, ge=1)                   # a row is retrieved for an item only among the item's top_k rows ...
-    reverse_k: int = Field(3, ge=1)                # ... and the item among the row's reverse_k nearest items
+    reverse_k: int = Field(8, ge=1)                # ... and the item among the row's reverse_k nearest items
     index: Literal['flat', 'ivf', 'hnsw'] = 'flat' # exact inner product, or approximate (faiss IVF / HNSW) for large sets
     remove_threshold: float | None = Field(None, ge=-1, le=1)  # cosine at or above: contaminated without asking (None: measured)
     judge: llm.LLMConfig | None = llm.LLMConfig(spec='embedded', progress=False)  # a spec string or an llm section; None: no judge
@@ -259,7 +259,7 @@ class Retrieved:
 def retrieve(B: np.ndarray,       # benchmark item vectors (normalised)
              T: np.ndarray,       # training row vectors (normalised)
              top_k: int = 50,     # the row must be among the item's top_k rows ...
-             reverse_k: int = 3,  # ... and the item among the row's reverse_k items
+             reverse_k: int = 8,  # ... and the item among the row's reverse_k items
              kind: str = 'flat'   # faiss index over the rows: flat (exact), ivf, hnsw
             ) -> tuple[list[Retrieved], np.ndarray]:
     "The pairs retrieved in both directions, and each item's top-1 similarity (NaN without rows)."
