@@ -33,7 +33,7 @@ class OracleServer(FaultServer):
 @pytest.fixture(scope='module')
 def planted_truth():
     cfg = d.DecontamConfig(judge=None)
-    cards = {p.task_id: d.task_card(p, cfg.judge_max_chars) for p in d.load_problems(cfg)}
+    cards = {p.task_id: d.describe(p)[:cfg.judge_max_chars] for p in d.load_problems(cfg)}
     rows = d.planted_rows()
     truth = {(cards[r['truth']], d.row_task(Instruction(**r))[:cfg.judge_max_chars]) for r in rows if r['truth']}
     return rows, truth

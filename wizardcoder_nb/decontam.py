@@ -23,11 +23,11 @@ __all__ = ['MEASURED_THRESHOLDS', 'JUDGE_SYSTEM', 'JUDGE_SHOTS', 'SCORE_TEMPLATE
            'load_training', 'text_key', 'EmbeddingCache', 'resolve_embedding_model', 'load_embedding_model',
            'model_fingerprint', 'Embedder', 'make_index', 'search', 'Retrieved', 'retrieve', 'LexicalIndex',
            'distinctive_name', 'name_hits', 'judge_conversation', 'parse_verdict', 'Verdict', 'combine', 'Judge',
-           'Candidate', 'candidates', 'strong_lexical', 'measured_threshold', 'settle', 'judge_pairs', 'evidence',
-           'lexical_evidence', 'decontaminate', 'write_outputs', 'benchmark_audit', 'build_audit', 'summary_line',
-           'audit_markdown', 'audit_html', 'write_audit', 'round_files', 'top1_by_round', 'plot_similarity',
-           'parse_score', 'llm_scores', 'similarity_by_round', 'planted_rows', 'distractor_tasks', 'true_ranks',
-           'planted_scores', 'calibrate_planted', 'load_decontam_config', 'cli_decontaminate']
+           'Candidate', 'candidates', 'strong_lexical', 'measured_threshold', 'settle', 'nearest_rule', 'judge_pairs',
+           'evidence', 'lexical_evidence', 'decontaminate', 'write_outputs', 'benchmark_audit', 'build_audit',
+           'summary_line', 'audit_markdown', 'audit_html', 'write_audit', 'round_files', 'top1_by_round',
+           'plot_similarity', 'parse_score', 'llm_scores', 'similarity_by_round', 'planted_rows', 'distractor_tasks',
+           'true_ranks', 'planted_scores', 'calibrate_planted', 'load_decontam_config', 'cli_decontaminate']
 
 # %% ../nbs/40_decontam.ipynb #33d29544
 MEASURED_THRESHOLDS = {  # embedding model label -> remove_threshold measured on the planted set (see Calibration)
@@ -48,6 +48,7 @@ class DecontamConfig(Config):
     judge: llm.LLMConfig | None = llm.LLMConfig(spec='embedded', progress=False)  # a spec string or an llm section; None: no judge
     judge_max_chars: int = Field(1500, ge=100)     # each side of a judged pair is cut to this many characters
     judge_confirm: bool = True                     # a YES is asked again with the two tasks swapped; both must say YES
+    judge_nearest_only: bool | None = None         # a YES removes only the row's nearest item's pair (None: for `embedded`)
     judge_max_pairs: int | None = Field(None, ge=0)  # pairs judged per run at most; the rest are removed as 'over-budget'
     judge_max_failures: int = Field(3, ge=1)       # failed requests in a row that open the circuit (rest: judge-error)
     judge_chunk: int = Field(64, ge=1)             # pairs sent to the engine per call
@@ -310,21 +311,16 @@ def name_hits(problems: list[Problem], rows: list[Instruction], min_chars: int =
     return {(i, r) for n, rs in seen.items() if len(rs) <= max_rows for r in rs for i in by[n]}
 
 # %% ../nbs/40_decontam.ipynb #ca61697d
-JUDGE_SYSTEM = ("You compare two programming tasks. Answer YES if they are the same problem: the same goal, the same inputs "
-                "and the same outputs, even when one is reworded, told as a story, written in another language, renamed, "
-                "or given only as code. Answer NO if they compute something different, however alike they look.")
+JUDGE_SYSTEM = ("You compare two programming tasks. Answer YES if they are the same problem (the same goal, the same inputs, "
+                "the same outputs), otherwise NO.")
 
-JUDGE_SHOTS = [  # (A, B, answer): worked examples that calibrate small judges
-    ("sum_even: Return the sum of the even numbers in a list of integers.",
-     "Given a list of integers, add up the values that are divisible by two and return the total.", "YES"),
-    ("sum_even: Return the sum of the even numbers in a list of integers.",
-     "Write a function that returns a new list containing only the even numbers of a list.", "NO"),
-    ("common_prefix: Find the longest common prefix of a list of strings.",
-     "Find the longest common suffix of a list of strings.", "NO"),
-    ("count_words: Count the words in a sentence.",
-     "Schreibe eine Funktion, die zählt, wie viele Wörter ein Satz hat.", "YES")]
+JUDGE_SHOTS = [  # (A, B, answer): worked examples that calibrate small judges: two paraphrases (YES), two near misses (NO)
+    ("Return the sum of the even numbers in a list of integers.", "Given a list of integers, add up the values that are divisible by two and return the total.", "YES"),
+    ("Return the sum of the even numbers in a list of integers.", "Write a function that returns a new list containing only the even numbers of a list.", "NO"),
+    ("Check if a string is a palindrome.", "Find the longest palindromic substring of a string.", "NO"),
+    ("Count the words in a sentence.", "Write a Python program that counts how many words a sentence has. Do not use split().", "YES")]
 
-def judge_conversation(a: str,  # the first task (normally the benchmark item's card)
+def judge_conversation(a: str,  # the first task (normally the benchmark item's `describe`)
                        b: str   # the second task (normally the training row's)
                       ) -> list[dict]:
     "The chat messages that ask the judge about one pair: system rule, worked examples, then A and B."
@@ -463,11 +459,22 @@ def settle(cands: list[Candidate], cfg: DecontamConfig) -> list[Candidate]:
     return todo if cfg.judge_max_pairs is None else todo[:cfg.judge_max_pairs]
 
 # %% ../nbs/40_decontam.ipynb #dd0cf033
+def nearest_rule(cfg: DecontamConfig) -> bool:
+    "Does a YES remove only the pair of the row's nearest item? `judge_nearest_only`, or by default for the embedded judge."
+    return cfg.judge_nearest_only if cfg.judge_nearest_only is not None else cfg.judge is not None and cfg.judge.spec == 'embedded'
+
+def _judged(c: Candidate, nearest_only: bool) -> tuple[str, bool]:
+    "(decided_by, contaminated) of a judged pair: errors fail closed; with the nearest rule a far YES is recorded, not acted on."
+    if c.verdict.verdict not in ('same', 'different'): return 'judge-error', True
+    if c.verdict.verdict == 'same' and nearest_only and c.reverse_rank != 1: return 'judge-not-nearest', False
+    return 'judge', c.verdict.contaminated
+
+# %% ../nbs/40_decontam.ipynb #6c86fe62
 def judge_pairs(todo: list[Candidate], problems: list[Problem], rows: list[Instruction], cfg: DecontamConfig) -> dict:
     "Ask the judge about every pair in `todo`, most similar first, `judge_chunk` at a time; returns the judge's report."
     cut = cfg.judge_max_chars
-    card = lambda c: (task_card(problems[c.item], cut), row_task(rows[c.row])[:cut])
-    gone = set()
+    card = lambda c: (describe(problems[c.item])[:cut], row_task(rows[c.row])[:cut])
+    gone, nearest_only = set(), nearest_rule(cfg)
     with Judge(cfg.judge, cfg.judge_max_failures) as j:
         for i in range(0, len(todo), cfg.judge_chunk):
             chunk = []
@@ -479,7 +486,7 @@ def judge_pairs(todo: list[Candidate], problems: list[Problem], rows: list[Instr
             second = dict(zip(again, j.ask([judge_conversation(*card(chunk[k])[::-1]) for k in again])))
             for k, c in enumerate(chunk):
                 c.verdict = combine([first[k]] + ([second[k]] if k in second else []))
-                c.decide('judge' if c.verdict.verdict in ('same', 'different') else 'judge-error', c.verdict.contaminated)
+                c.decide(*_judged(c, nearest_only))
                 if c.contaminated: gone.add(c.row)
         return j.report()
 
@@ -787,10 +794,9 @@ def true_ranks(cfg: DecontamConfig, rows: list[dict]) -> dict[int, tuple[int, in
 
 # %% ../nbs/40_decontam.ipynb #3eaca455
 def planted_scores(rows: list[dict], pairs: list[dict], ranks: dict) -> dict:
-    "Per style: rows, candidates (true pair decided by lexical/threshold/judge...), removed; false removals of clean rows."
+    "Per style: rows, candidates (the true pair was retrieved or found lexically, or the row removed), removed; clean rows removed."
     removed = {p['row'] for p in pairs if p['contaminated']}
-    reached = {p['row'] for p in pairs if rows[p['row']].get('truth') == p['task_id'] and p['decided_by'] not in ('no-judge', 'row-removed')}
-    reached |= {p['row'] for p in pairs if p['row'] in removed and rows[p['row']].get('truth') == p['task_id']}
+    reached = {p['row'] for p in pairs if rows[p['row']].get('truth') == p['task_id']} | {i for i in removed if rows[i].get('truth')}
     out = defaultdict(lambda: dict(rows=0, candidates=0, removed=0))
     for i, r in enumerate(rows):
         s = out[r['style']]; s['rows'] += 1; s['removed'] += i in removed
