@@ -18,21 +18,18 @@ from .core import (Config, Instruction, Problem, WcnbError, atomic_write_json, a
 from .similarity import NearDupIndex, NgramIndex, VerbatimIndex, words
 
 # %% auto #0
-__all__ = ['MEASURED_THRESHOLDS', 'JUDGE_SYSTEM', 'JUDGE_SHOTS', 'SCORE_TEMPLATE', 'DecontamConfig', 'benchmark_list',
-           'load_problems', 'function_name', 'description', 'describe', 'task_card', 'row_task', 'row_full',
-           'load_training', 'text_key', 'EmbeddingCache', 'resolve_embedding_model', 'load_embedding_model',
-           'model_fingerprint', 'Embedder', 'make_index', 'search', 'Retrieved', 'retrieve', 'LexicalIndex',
-           'distinctive_name', 'name_hits', 'judge_conversation', 'parse_verdict', 'Verdict', 'combine', 'Judge',
-           'Candidate', 'candidates', 'strong_lexical', 'measured_threshold', 'settle', 'nearest_rule', 'judge_pairs',
-           'evidence', 'lexical_evidence', 'decontaminate', 'write_outputs', 'benchmark_audit', 'build_audit',
-           'summary_line', 'audit_markdown', 'audit_html', 'write_audit', 'round_files', 'top1_by_round',
-           'plot_similarity', 'parse_score', 'llm_scores', 'similarity_by_round', 'planted_rows', 'distractor_tasks',
-           'true_ranks', 'planted_scores', 'calibrate_planted', 'load_decontam_config', 'cli_decontaminate']
+__all__ = ['JUDGE_SYSTEM', 'JUDGE_SHOTS', 'SCORE_TEMPLATE', 'DecontamConfig', 'benchmark_list', 'load_problems', 'function_name',
+           'description', 'describe', 'task_card', 'row_task', 'row_full', 'load_training', 'text_key',
+           'EmbeddingCache', 'resolve_embedding_model', 'load_embedding_model', 'model_fingerprint', 'Embedder',
+           'make_index', 'search', 'Retrieved', 'retrieve', 'LexicalIndex', 'distinctive_name', 'name_hits',
+           'judge_conversation', 'parse_verdict', 'Verdict', 'combine', 'Judge', 'Candidate', 'candidates',
+           'strong_lexical', 'settle', 'nearest_rule', 'judge_pairs', 'evidence', 'lexical_evidence', 'decontaminate',
+           'write_outputs', 'benchmark_audit', 'build_audit', 'summary_line', 'audit_markdown', 'audit_html',
+           'write_audit', 'round_files', 'top1_by_round', 'plot_similarity', 'parse_score', 'llm_scores',
+           'similarity_by_round', 'planted_rows', 'distractor_tasks', 'true_ranks', 'planted_scores',
+           'calibrate_planted', 'load_decontam_config', 'cli_decontaminate']
 
 # %% ../nbs/40_decontam.ipynb #33d29544
-MEASURED_THRESHOLDS = {  # embedding model label -> remove_threshold measured on the planted set (see Calibration)
-    'all-MiniLM-L6-v2': 0.92}
-
 class DecontamConfig(Config):
     "Decontamination: benchmarks, retrieval in both directions, lexical rules, the LLM judge and how they combine."
     benchmarks: list[str] = ['humaneval', 'mbpp']  # data.load_benchmark names; 'multipl-e' = every MultiPL-E language
@@ -41,10 +38,10 @@ class DecontamConfig(Config):
     batch_size: int = Field(64, ge=1)              # texts per embedding batch
     max_seq_length: int | None = Field(None, ge=8) # embedding truncation in tokens (None: the model's own)
     cache_embeddings: bool = True                  # vectors by text hash under <wcnb_home>/embeddings/
-    top_k: int = Field(50, ge=1)                   # a row is retrieved for an item only among the item's top_k rows ...
+    top_k: int = Field(200, ge=1)                  # a row is retrieved for an item only among the item's top_k rows ...
     reverse_k: int = Field(8, ge=1)                # ... and the item among the row's reverse_k nearest items
     index: Literal['flat', 'ivf', 'hnsw'] = 'flat' # exact inner product, or approximate (faiss IVF / HNSW) for large sets
-    remove_threshold: float | None = Field(None, ge=-1, le=1)  # cosine at or above: contaminated without asking (None: measured)
+    remove_threshold: float | None = Field(None, ge=-1, le=1)  # cosine at or above: contaminated without asking (None: off)
     judge: llm.LLMConfig | None = llm.LLMConfig(spec='embedded', progress=False)  # a spec string or an llm section; None: no judge
     judge_max_chars: int = Field(1500, ge=100)     # each side of a judged pair is cut to this many characters
     judge_confirm: bool = True                     # a YES is asked again with the two tasks swapped; both must say YES
@@ -57,7 +54,8 @@ class DecontamConfig(Config):
     ngram_judge_coverage: float = Field(0.3, gt=0, le=1)  # a smaller share (shared idioms, partial copies): judged
     ngram_max_items: int = Field(10, ge=1)         # n-grams shared by more benchmark items are boilerplate, skipped
     substring_min_chars: int = Field(40, ge=1)     # shorter descriptions/solutions are not searched verbatim
-    minhash_threshold: float = Field(0.6, gt=0, le=1)   # estimated Jaccard of word 3-shingles, task text vs description
+    minhash_threshold: float = Field(0.6, gt=0, le=1)   # estimated Jaccard of word 3-shingles, task vs description: judged
+    minhash_remove: float = Field(0.9, gt=0, le=1)      # ... at or above: a copy, removed (clean MBPP-train tasks reach 0.84)
     minhash_num_perm: int = Field(128, ge=16)
     name_min_chars: int = Field(10, ge=1)          # a row naming a benchmark function (snake/camel case, this long) is judged ...
     name_max_rows: int = Field(2, ge=1)            # ... unless more rows than this use the name (vocabulary, not a fingerprint)
@@ -72,6 +70,8 @@ class DecontamConfig(Config):
 
     @model_validator(mode='after')
     def _order(self):
+        if self.minhash_threshold > self.minhash_remove:
+            raise ValueError(f'minhash_threshold ({self.minhash_threshold}) must not exceed minhash_remove ({self.minhash_remove})')
         if self.ngram_judge_coverage > self.ngram_min_coverage:
             raise ValueError(f'ngram_judge_coverage ({self.ngram_judge_coverage}) must not exceed ngram_min_coverage ({self.ngram_min_coverage})')
         if not self.benchmarks: raise ValueError('benchmarks: name at least one benchmark')
@@ -259,7 +259,7 @@ class Retrieved:
 
 def retrieve(B: np.ndarray,       # benchmark item vectors (normalised)
              T: np.ndarray,       # training row vectors (normalised)
-             top_k: int = 50,     # the row must be among the item's top_k rows ...
+             top_k: int = 200,    # the row must be among the item's top_k rows ...
              reverse_k: int = 8,  # ... and the item among the row's reverse_k items
              kind: str = 'flat'   # faiss index over the rows: flat (exact), ivf, hnsw
             ) -> tuple[list[Retrieved], np.ndarray]:
@@ -432,19 +432,14 @@ def candidates(got: list[Retrieved], lexical: dict, names: set, B: np.ndarray, T
     return sorted(out, key=lambda c: (-c.similarity, c.item, c.row))
 
 def strong_lexical(ev: dict, cfg: DecontamConfig) -> bool:
-    "Verbatim text, near-duplicate task (MinHash) or most of a field's n-grams: copied, no judge needed."
-    return bool(ev.get('substring') or ev.get('minhash') or any(v >= cfg.ngram_min_coverage for v in ev.get('ngram', {}).values()))
-
-def measured_threshold(cfg: DecontamConfig) -> float | None:
-    "`remove_threshold`, else the value measured for this embedding model (packaged truncation only), else None."
-    if cfg.remove_threshold is not None: return cfg.remove_threshold
-    label = model_fingerprint(cfg.embedding_model).rsplit('-', 1)[0]
-    return MEASURED_THRESHOLDS.get(label) if cfg.max_seq_length is None else None
+    "Verbatim text, a near-exact MinHash match or most of a field's n-grams: copied, no judge needed."
+    return bool(ev.get('substring') or ev.get('minhash', 0) >= cfg.minhash_remove
+                or any(v >= cfg.ngram_min_coverage for v in ev.get('ngram', {}).values()))
 
 # %% ../nbs/40_decontam.ipynb #ffcbd8fc
 def settle(cands: list[Candidate], cfg: DecontamConfig) -> list[Candidate]:
-    "Decide what needs no judge (lexical copies, the measured threshold); return the pairs the judge must see."
-    thr = measured_threshold(cfg)
+    "Decide what needs no judge (lexical copies, `remove_threshold` if set); return the pairs the judge must see."
+    thr = cfg.remove_threshold
     for c in cands:
         if strong_lexical(c.lexical, cfg): c.decide('lexical', True)
         elif thr is not None and c.similarity >= thr: c.decide('threshold', True)
@@ -578,7 +573,7 @@ def build_audit(cfg, train_path, rows, problems, cands, removed, top1, judge, em
                 pairs_judged=sum(c.verdict is not None for c in cands), judge_errors=sum(c.decided_by == 'judge-error' for c in cands),
                 judge_report=judge,
                 embedding_model=emb.model_id, embedded_texts=emb.computed, judge=cfg.judge.spec if cfg.judge else None,
-                retrieval=dict(top_k=cfg.top_k, reverse_k=cfg.reverse_k, index=cfg.index, remove_threshold=measured_threshold(cfg),
+                retrieval=dict(top_k=cfg.top_k, reverse_k=cfg.reverse_k, index=cfg.index, remove_threshold=cfg.remove_threshold,
                                judge_confirm=cfg.judge_confirm, ngram=f'{cfg.ngram_n}-gram coverage ≥ {cfg.ngram_min_coverage} (judged ≥ {cfg.ngram_judge_coverage})',
                                minhash=cfg.minhash_threshold),
                 benchmarks={b: benchmark_audit(b, idx, problems, rows, cands, top1) for b, idx in by_bench.items()},
@@ -717,7 +712,7 @@ def similarity_by_round(cfg: DecontamConfig, rounds: dict[int, str | os.PathLike
     sims, best = top1_by_round(cfg, rounds)
     out = Path(out_dir)
     atomic_write_json(out / 'similarity_by_round.json', sims)
-    thr = measured_threshold(cfg)
+    thr = cfg.remove_threshold
     plot_similarity(sims, out / 'similarity_by_round.png', thr)
     summary = {b: {r: {**_stats(np.array(v)), **({'above_remove_threshold': int(sum(x >= thr for x in v))} if thr is not None else {})}
                    for r, v in per.items()} for b, per in sims.items()}
