@@ -98,7 +98,6 @@ def test_over_budget_pairs_are_removed_and_counted(planted_truth, tmp_path):
 def _small_run(tmp: Path, judge: dict) -> tuple[dict, float]:
     rows = [r for r in d.planted_rows() if r['style'] in ('reworded', 'near-miss')][:12]
     write_jsonl(tmp / 'train.jsonl', rows)
-    t = time.perf_counter()
     a = d.decontaminate(d.DecontamConfig(judge=judge), tmp / 'train.jsonl', tmp)
     return a, a['seconds']['judge']
 
@@ -108,13 +107,14 @@ def test_unreachable_judge_ends_in_seconds_fail_closed(tmp_path):
     assert a['judge_report']['circuit_open'] and a['judge_report']['failed'] == 3
     assert a['kept'] == 0 and a['removed_for_judge_failure'] == a['removed'] == a['rows']   # nothing kept silently
     assert 'only because the judge failed' in d.summary_line(a)
-    assert secs < 10
+    assert secs < 30   # 2.2 s measured on 2 cores under load 14; the old path took ~19 s per pair
 
 def test_failing_server_opens_the_circuit(tmp_path):
-    with FaultServer(fail_first=1000, fail_kind='500') as url:   # reachable, answers every request with HTTP 500
-        a, secs = _small_run(tmp_path, _judge(url, tmp_path))     # the default retry budget (6 retries) applies later
+    with FaultServer(fail_first=1000, fail_kind='500') as srv_url:   # reachable, answers every request with HTTP 500
+        a, secs = _small_run(tmp_path, _judge(srv_url, tmp_path))     # the default retry budget (6 retries) applies later
     assert a['judge_report']['circuit_open'] and a['judge_errors'] > 0 and a['kept'] == 0
-    assert secs < 10
+    assert a['judge_report']['asked'] == 3   # three requests (one retry each) before the circuit opened
+    assert secs < 30
 
 def test_strict_exits_nonzero_and_the_console_gives_the_count(tmp_path, wcnb_exe):
     import subprocess
