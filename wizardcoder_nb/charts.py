@@ -81,10 +81,11 @@ def _mpl_bars(ax, c: Chart, stacked: bool):
                label=s.label, color=face, hatch=st['hatch'], edgecolor=edge, linewidth=1.4 if s.published else 0.6,
                linestyle='--' if s.published else '-')
         top = np.nan_to_num(np.array(s.hi, dtype=float) if s.hi is not None else v) + (bottom if stacked else 0)
-        for x, t, note in zip(xs + offs[i], top, s.notes or []):
-            if note: ax.text(x, t + 1, note, ha='center', va='bottom', fontsize=7, rotation=90 if len(note) > 7 else 0)
+        for x, t, note in zip(xs + offs[i], top, s.notes or []):  # one short line turns on its side; lines stay flat
+            if note: ax.text(x, t + 1, note, ha='center', va='bottom', fontsize=7, rotation=90 if len(note) > 7 and '\n' not in note else 0)
         if stacked: bottom = bottom + np.nan_to_num(v)
-        if s.notes: ax.set_ylim(top=max(ax.get_ylim()[1], np.nanmax(top) * 1.1 + 2))  # room for the notes
+        lines = max([n.count('\n') + 1 for n in s.notes or [] if n] or [0])
+        if lines: ax.set_ylim(top=max(ax.get_ylim()[1], np.nanmax(top) + 4 + 5 * lines))  # room for the notes
     ax.set_xticks(xs, c.x)
 
 def _mpl_lines(ax, c: Chart):
