@@ -82,10 +82,11 @@ def _mpl_bars(ax, c: Chart, stacked: bool):
                linestyle='--' if s.published else '-')
         top = np.nan_to_num(np.array(s.hi, dtype=float) if s.hi is not None else v) + (bottom if stacked else 0)
         for x, t, note in zip(xs + offs[i], top, s.notes or []):  # one short line turns on its side; lines stay flat
-            if note: ax.text(x, t + 1, note, ha='center', va='bottom', fontsize=7, rotation=90 if len(note) > 7 and '\n' not in note else 0)
+            if note: ax.annotate(note, (x, t), xytext=(0, 2), textcoords='offset points', ha='center', va='bottom', fontsize=7,
+                                 rotation=90 if len(note) > 7 and '\n' not in note else 0)
         if stacked: bottom = bottom + np.nan_to_num(v)
         lines = max([n.count('\n') + 1 for n in s.notes or [] if n] or [0])
-        if lines: ax.set_ylim(top=max(ax.get_ylim()[1], np.nanmax(top) + 4 + 5 * lines))  # room for the notes
+        if lines: ax.set_ylim(top=max(ax.get_ylim()[1], np.nanmax(top) * (1 + 0.07 * lines) + 0.5))  # room for the notes
     ax.set_xticks(xs, c.x)
 
 def _mpl_lines(ax, c: Chart):
