@@ -42,7 +42,8 @@ class Chart:
     def __post_init__(self):
         if not self.marks or not all(m.strip() for m in self.marks):
             raise WcnbError(f"chart '{self.name}': say on the picture what was measured and on how much (marks)")
-        if self.kind not in ('bar', 'line', 'stacked', 'box'): raise WcnbError(f"chart '{self.name}': unknown kind {self.kind!r}")
+        if self.kind not in ('bar', 'line', 'stacked',
+                             'box'): raise WcnbError(f"chart '{self.name}': unknown kind {self.kind!r}")
 
 # %% ../nbs/61_charts.ipynb #8d361ac4
 def _err(s: Series) -> np.ndarray | None:
@@ -56,7 +57,7 @@ def _style(c: Chart, i: int) -> dict:
     s = c.series[i]
     own = sum(t.published == s.published for t in c.series[:i])
     colour = series_style(i)['color']
-    if s.published and colour == OKABE_ITO_NAMED['yellow']: colour = OKABE_ITO_NAMED['black']  # yellow line art is unreadable
+    if s.published and colour == OKABE_ITO_NAMED['yellow']: colour = OKABE_ITO_NAMED['black']  # yellow lines: unseen
     return dict(color=colour, hatch=series_style(own, s.published)['hatch'], marker=series_style(i)['marker'])
 
 def bar_offsets(c: Chart, width: float = 0.8) -> tuple[list[float], float]:
@@ -82,11 +83,13 @@ def _mpl_bars(ax, c: Chart, stacked: bool):
                linestyle='--' if s.published else '-')
         top = np.nan_to_num(np.array(s.hi, dtype=float) if s.hi is not None else v) + (bottom if stacked else 0)
         for x, t, note in zip(xs + offs[i], top, s.notes or []):  # one short line turns on its side; lines stay flat
-            if note: ax.annotate(note, (x, t), xytext=(0, 2), textcoords='offset points', ha='center', va='bottom', fontsize=7,
+            if note: ax.annotate(note, (x, t), xytext=(0, 2), textcoords='offset points', ha='center', va='bottom',
+                                 fontsize=7,
                                  rotation=90 if len(note) > 7 and '\n' not in note else 0)
         if stacked: bottom = bottom + np.nan_to_num(v)
         lines = max([n.count('\n') + 1 for n in s.notes or [] if n] or [0])
-        if lines: ax.set_ylim(top=max(ax.get_ylim()[1], np.nanmax(top) * (1 + 0.07 * lines) + 0.5))  # room for the notes
+        if lines: ax.set_ylim(top=max(ax.get_ylim()[1],
+                                      np.nanmax(top) * (1 + 0.07 * lines) + 0.5))  # room for the notes
     ax.set_xticks(xs, c.x)
 
 def _mpl_lines(ax, c: Chart):
@@ -100,7 +103,8 @@ def _mpl_lines(ax, c: Chart):
 def _mpl_box(ax, c: Chart):
     for i, s in enumerate(c.series):
         st = _style(c, i)
-        bp = ax.boxplot([np.asarray(v, float) for v in s.values], positions=np.arange(len(c.x)) + 0.3 * (i - (len(c.series) - 1) / 2),
+        bp = ax.boxplot([np.asarray(v, float) for v in s.values],
+                        positions=np.arange(len(c.x)) + 0.3 * (i - (len(c.series) - 1) / 2),
                         widths=0.25, patch_artist=True, label=s.label, medianprops=dict(color='black'))
         for b in bp['boxes']: b.set(facecolor=st['color'], hatch=st['hatch'], alpha=0.85)
     ax.set_xticks(np.arange(len(c.x)), c.x)
@@ -116,8 +120,10 @@ def _mpl_marks(fig, ax, c: Chart):
     lines = [l for m in c.marks for l in textwrap.wrap(m, 125)]
     fig.text(0.01, 0.01, '\n'.join(lines), ha='left', va='bottom', fontsize=7.5, color='#222222', linespacing=1.35)
     if c.warning:
-        ax.text(0.5, 1.015, textwrap.fill(c.warning, 90), transform=ax.transAxes, ha='center', va='bottom', fontsize=8.5,
-                fontweight='bold', color='#8a2a00', bbox=dict(boxstyle='round', facecolor='#fff3cd', edgecolor='#D55E00'))
+        ax.text(0.5, 1.015, textwrap.fill(c.warning, 90), transform=ax.transAxes, ha='center', va='bottom',
+                fontsize=8.5,
+                fontweight='bold', color='#8a2a00',
+                bbox=dict(boxstyle='round', facecolor='#fff3cd', edgecolor='#D55E00'))
     return len(lines)
 
 def draw_matplotlib(c: Chart):
@@ -148,18 +154,24 @@ _PLOTLY_SHAPES = {'.': '.', 'o': '.', 'O': '.', '+': '+', '*': 'x', 'x': 'x', '/
 def _plotly_trace(c: Chart, i: int, s: Series, offset: float | None, width: float | None):
     import plotly.graph_objects as go
     st, err = _style(c, i), _err(s)
-    ey = dict(type='data', symmetric=False, array=err[1].tolist(), arrayminus=err[0].tolist()) if err is not None else None
+    ey = dict(type='data', symmetric=False, array=err[1].tolist(),
+              arrayminus=err[0].tolist()) if err is not None else None
     if c.kind in ('bar', 'stacked'):
         shape = _PLOTLY_SHAPES.get(st['hatch'][:1], '')
-        marker = dict(color='white' if s.published else st['color'], line=dict(color=st['color'] if s.published else 'black',
-                      width=1.4 if s.published else 0.6), pattern=dict(shape=shape, fgcolor=st['color'] if s.published else 'black'))
+        marker = dict(color='white' if s.published else st['color'],
+                      line=dict(color=st['color'] if s.published else 'black',
+                      width=1.4 if s.published else 0.6),
+                      pattern=dict(shape=shape, fgcolor=st['color'] if s.published else 'black'))
         return go.Bar(name=s.label, x=c.x, y=s.values, error_y=ey, marker=marker, text=s.notes, textposition='outside',
                       offset=offset, width=width)
     if c.kind == 'line':
-        return go.Scatter(name=s.label, x=c.x, y=s.values, error_y=ey, mode='lines+markers+text' if s.notes else 'lines+markers',
-                          text=s.notes, textposition='top right', line=dict(color=st['color']), marker=dict(symbol=i % 8, size=8))
+        return go.Scatter(name=s.label, x=c.x, y=s.values, error_y=ey,
+                          mode='lines+markers+text' if s.notes else 'lines+markers',
+                          text=s.notes, textposition='top right', line=dict(color=st['color']),
+                          marker=dict(symbol=i % 8, size=8))
     xs = [x for x, v in zip(c.x, s.values) for _ in v]
-    return go.Box(name=s.label, x=xs, y=[y for v in s.values for y in v], marker_color=st['color'], boxpoints='outliers')
+    return go.Box(name=s.label, x=xs, y=[y for v in s.values for y in v], marker_color=st['color'],
+                  boxpoints='outliers')
 
 def draw_plotly(c: Chart):
     "The chart as an interactive plotly Figure, its marks and warning drawn on it."
@@ -171,10 +183,12 @@ def draw_plotly(c: Chart):
     fig.add_annotation(text=marks, xref='paper', yref='paper', x=0, y=-0.18, xanchor='left', yanchor='top',
                        showarrow=False, align='left', font=dict(size=11))
     if c.warning:
-        fig.add_annotation(text=f'<b>{html.escape(c.warning)}</b>', xref='paper', yref='paper', x=0.5, y=1.0, showarrow=False,
+        fig.add_annotation(text=f'<b>{html.escape(c.warning)}</b>', xref='paper', yref='paper', x=0.5, y=1.0,
+                           showarrow=False,
                            bgcolor='#fff3cd', bordercolor='#D55E00', font=dict(color='#8a2a00'))
     fig.update_layout(title=c.title, yaxis_title=c.ylabel, xaxis_title=c.xlabel, template='plotly_white',
-                      barmode='stack' if c.kind == 'stacked' else ('overlay' if c.kind == 'bar' else 'group'), boxmode='group',
+                      barmode='stack' if c.kind == 'stacked' else ('overlay' if c.kind == 'bar' else 'group'),
+                      boxmode='group',
                       margin=dict(b=120 + 18 * len(c.marks)))
     return fig
 
@@ -197,6 +211,7 @@ def save_chart(c: Chart, fig_dir: Path) -> dict[str, Path]:
 
 def figure_html(title: str, files: dict[str, Path], prefix: str = 'figures/') -> str:
     "A saved chart on a page: its SVG, caption and links to PNG, SVG and the interactive page."
-    links = ' · '.join(f"<a href='{prefix}{p.name}'>{ext.upper() if ext != 'html' else 'interactive'}</a>" for ext, p in files.items())
+    links = ' · '.join(f"<a href='{prefix}{p.name}'>{ext.upper() if ext != 'html' else 'interactive'}</a>" for ext,
+                       p in files.items())
     return (f"<figure><img src='{prefix}{files['svg'].name}' alt='{html.escape(title)}'>"
             f"<figcaption>{html.escape(title)}: {links}</figcaption></figure>")

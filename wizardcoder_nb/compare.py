@@ -9,7 +9,8 @@ from pathlib import Path
 import typer
 from .core import WcnbError, atomic_dir, atomic_write_json, atomic_write_text
 from .viz import html_page, html_table
-from .results import (PUBLISHED, ReportConfig, RunFiles, bench_name, bench_order, eval_entries, paired_test, pct,
+from .results import (PUBLISHED, ReportConfig, RunFiles, bench_name, bench_order, eval_entries,
+                                    paired_test, pct,
                                     sample_size)
 from .charts import Chart, Series, figure_html, save_chart
 from .sections import bench_tick, pass1_marks, pct_series
@@ -34,7 +35,8 @@ def comparison_rows(runs: list[RunFiles], cfg: ReportConfig = ReportConfig()) ->
         for b in sorted({e['benchmark'] for e in es}, key=bench_order):
             base, tuned = get.get(('base', b)), get.get((tag, b))
             test = paired_test(base['rates'], tuned['rates'], cfg.ci_level, cfg.bootstrap) if base and tuned else None
-            rows.append(dict(run=run.name, base_model=run.base_model, benchmark=b, tuned_tag=tag, base=base, tuned=tuned, paired=test))
+            rows.append(dict(run=run.name, base_model=run.base_model, benchmark=b, tuned_tag=tag, base=base,
+                             tuned=tuned, paired=test))
     return rows
 
 # %% ../nbs/64_compare.ipynb #6d3fbc6f
@@ -70,14 +72,17 @@ def comparison_chart(rows: list[dict], benchmark: str) -> Chart:
     x = [f"{r['base_model']}\n{bench_tick(benchmark, [r['base'] or r['tuned']]).split(chr(10))[1]}" for r in rs]
     series = [pct_series('base model', [r['base'] for r in rs]), pct_series('fine-tuned', [r['tuned'] for r in rs])]
     for i, r in enumerate(rs):
-        if r['paired'] and r['paired']['n']: series[1].notes[i] += f"\nΔ{100 * r['paired']['diff']:+.0f} p={r['paired']['p']:.2g}"
+        t = r['paired']
+        if t and t['n']: series[1].notes[i] += f"\nΔ{100 * t['diff']:+.0f} p={t['p']:.2g}"
     pub = [[p['pass1'] for p in published_for(r['base_model'], benchmark) if p['decoding'] == 'greedy'] for r in rs]
-    if any(pub): series.append(Series('WizardCoder on this base (published, greedy)', [v[0] if v else float('nan') for v in pub],
+    if any(pub): series.append(Series('WizardCoder on this base (published, greedy)',
+                                      [v[0] if v else float('nan') for v in pub],
                                       published=True, notes=[f'{v[0]:.1f}' if v else '' for v in pub]))
     marks, warn = pass1_marks(es, any(pub))
-    marks.append('Δ: fine-tuned − base in points; p: paired test on the problems both were judged on (McNemar exact for one '
-                 'sample per problem, else sign-flip permutation)')
-    return Chart(f"compare_{benchmark.replace('+', 'plus')}", f'{bench_name(benchmark)}: base vs fine-tuned, per base model',
+    marks.append('Δ: fine-tuned − base in points; p: paired test on the problems both were judged on '
+                 '(McNemar exact for one sample per problem, else sign-flip permutation)')
+    return Chart(f"compare_{benchmark.replace('+', 'plus')}",
+                 f'{bench_name(benchmark)}: base vs fine-tuned, per base model',
                  'bar', x, series, 'pass@1 (%)', marks, warning=warn)
 
 # %% ../nbs/64_compare.ipynb #f476156d
@@ -88,7 +93,8 @@ def build_comparison(run_dirs: list,  # run directories, one per base model
     if not run_dirs: raise WcnbError('compare: give at least one run directory')
     runs, cfg = [RunFiles.open(d) for d in run_dirs], cfg or ReportConfig()
     rows = comparison_rows(runs, cfg)
-    if not rows: raise WcnbError(f"compare: no evaluation results in {', '.join(str(r.run_dir / 'eval') for r in runs)}")
+    if not rows:
+        raise WcnbError(f"compare: no evaluation results in {', '.join(str(r.run_dir / 'eval') for r in runs)}")
     charts = [comparison_chart(rows, b) for b in sorted({r['benchmark'] for r in rows}, key=bench_order)]
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
@@ -101,8 +107,10 @@ def build_comparison(run_dirs: list,  # run directories, one per base model
     return out_dir / 'comparison.html'
 
 # %% ../nbs/64_compare.ipynb #453050ab
-def cli_compare(run_dirs: list[Path] = typer.Argument(..., help='Run directories, one per base model (e.g. runs/sweep-*).'),
-                out: Path = typer.Option(Path('runs/comparison'), help='Folder for comparison.html, comparison.json and figures/.')):
+def cli_compare(run_dirs: list[Path] = typer.Argument(...,
+                                                      help='Run directories, one per base model (e.g. runs/sweep-*).'),
+                out: Path = typer.Option(Path('runs/comparison'),
+                                         help='Folder for comparison.html, comparison.json and figures/.')):
     "Compare runs of different base models: Table 1 with every base model, base vs fine-tuned, paired tests."
     path = build_comparison(run_dirs, out)
     typer.echo(f'comparison: {path}')

@@ -19,17 +19,18 @@ __all__ = ['LINEAGE_FIELDS', 'GGUF_ARCHS', 'dataset_parts', 'table_rows', 'decod
 
 # %% ../nbs/70_export.ipynb #391c077f
 def dataset_parts(run: RunFiles) -> dict[str, list[Path]]:
-    "config name → the run's files that make it: train (cleaned), merged (before decontamination), evolved, eliminated."
+    "config name → the run's files: train (cleaned), merged (before decontamination), evolved, eliminated."
     d, evol = variant_data(run, (run.variants or [dict(tag='main')])[0]), run.path('data') / 'evol'
     rounds = lambda prefix: sorted(evol.glob(f'{prefix}_*.jsonl'), key=lambda p: int(re.findall(r'\d+', p.stem)[-1]))
-    parts = dict(train=[d / 'train.clean.jsonl'], merged=[d / 'train.jsonl'], evolved=rounds('round'), eliminated=rounds('rejected'))
+    parts = dict(train=[d / 'train.clean.jsonl'], merged=[d / 'train.jsonl'], evolved=rounds('round'),
+                 eliminated=rounds('rejected'))
     return {k: [p for p in v if p.exists()] for k, v in parts.items() if any(p.exists() for p in v)}
 
 # %% ../nbs/70_export.ipynb #415f1848
 def table_rows(rows: list[dict]) -> tuple[list[dict], list[str]]:
     "Rows with one set of columns, and the columns stored as JSON text (dicts/lists whose shapes differ between rows)."
     cols = list(dict.fromkeys(k for r in rows for k in r))
-    def shape(v): return tuple(sorted(v)) if isinstance(v, dict) else ('list',) if isinstance(v, list) else type(v).__name__
+    def shape(v): return tuple(sorted(v)) if isinstance(v, dict) else ('list',) if isinstance(v, list) else type(v)
     as_json = [c for c in cols if any(isinstance(r.get(c), (dict, list)) for r in rows)
                and len({shape(r[c]) for r in rows if r.get(c) is not None}) > 1]
     out = [{c: json.dumps(r[c]) if c in as_json and r.get(c) is not None else r.get(c) for c in cols} for r in rows]
@@ -52,7 +53,8 @@ def seed_licence(path: str | os.PathLike) -> str:
 # %% ../nbs/70_export.ipynb #54bbaaa0
 LINEAGE_FIELDS = {
     'id': 'unique id; seeds keep their own, evolved samples get `<parent>.<round><method letter>`-style ids',
-    'parent_id': 'the sample this one was evolved from (null for seeds)', 'root_id': 'the seed at the root of its chain',
+    'parent_id': 'the sample this one was evolved from (null for seeds)',
+    'root_id': 'the seed at the root of its chain',
     'round': 'evolution round (0 = the seeds, answered by the responder)', 'method': 'the evolution method applied',
     'evolver': 'the model that wrote the instruction', 'responder': 'the model that wrote the response',
     'params': 'sampling settings of the round', 'created': 'UTC time the sample was made',
@@ -72,7 +74,8 @@ def _round_table(run: RunFiles) -> str:
     if not st['rounds']: return 'No evolution output in this run.\n'
     rules = sorted({r for v in st['rounds'].values() for r in v['reasons']})
     lines = ['| round | kept | eliminated | ' + ' | '.join(rules) + ' |', '|---' * (3 + len(rules)) + '|']
-    lines += [f"| {k} | {v['kept']} | {v['rejected']} | " + ' | '.join(str(v['reasons'].get(r, 0)) for r in rules) + ' |'
+    lines += [f"| {k} | {v['kept']} | {v['rejected']} | " + ' | '.join(str(v['reasons'].get(r,
+                                                                                            0)) for r in rules) + ' |'
               for k, v in sorted(st['rounds'].items())]
     return '\n'.join(lines) + '\n\n' + ''.join(f'- `{r}`: {REASONS.get(r, "")}\n' for r in rules)
 
@@ -85,34 +88,48 @@ def _audit_text(a: dict) -> str:
             f"(strongest evidence: {by}), {a.get('kept')} kept. Embedding model `{a.get('embedding_model')}`, judge "
             f"`{a.get('judge')}`, thresholds {json.dumps(a.get('thresholds'))}.\n")
 
+_INTRO = ("Made by [wizardcoder-nb](https://github.com/wizardcoder-nb/wizardcoder-nb) run `{run}`: seed instructions "
+          "evolved with Code Evol-Instruct (WizardCoder, ICLR 2024), answered, filtered by the paper's elimination "
+          "rules, merged and decontaminated against the benchmarks.")
+
+def _configs_text(counts: dict, as_json: dict) -> list[str]:
+    cols = lambda k: f"; JSON-text columns: {', '.join(as_json[k])}" if as_json[k] else ''
+    return [f"- `{k}`: {n} rows{' (default)' if k == 'train' else ''}{cols(k)}" for k, n in counts.items()] + [
+        '', '```python', 'from datasets import load_dataset', "ds = load_dataset('<folder or id>', 'train')", '```']
+
+def _seeds_text(seeds: dict, licence: str) -> str:
+    return (f"`{seeds.get('path', 'unknown')}` (sha256 `{seeds.get('sha256', '?')}`), {seeds.get('used', '?')} seeds "
+            "used. "
+            f"Licence of the seeds: **{licence}**; the evolved and answered text is also subject to the terms of the "
+            "models that wrote it.")
+
 def _card_body(run: RunFiles, counts: dict, as_json: dict, licence: str) -> str:
-    man = _evol_manifest(run); seeds, models = man.get('seeds') or {}, man.get('models') or {}
-    L = [f"# {run.name}: Code Evol-Instruct data", '',
-         f"Made by [wizardcoder-nb](https://github.com/wizardcoder-nb/wizardcoder-nb) run `{run.name}`: seed instructions "
-         "evolved with Code Evol-Instruct (WizardCoder, ICLR 2024), answered, filtered by the paper's elimination rules, "
-         "merged and decontaminated against the benchmarks.", '', '## Configs', '',
-         *[f"- `{k}`: {n} rows{' (default)' if k == 'train' else ''}" + (f"; JSON-text columns: {', '.join(as_json[k])}" if as_json[k] else '')
-           for k, n in counts.items()], '',
-         '```python', 'from datasets import load_dataset', "ds = load_dataset('<this folder or repo id>', 'train')", '```', '',
-         '## Seeds', '', f"`{seeds.get('path', 'unknown')}` (sha256 `{seeds.get('sha256', '?')}`), {seeds.get('used', '?')} "
-         f"seeds used. Licence of the seeds: **{licence}**; the evolved and answered text is also subject to the terms of "
-         'the models that wrote it.', '', '## Models', '',
-         *[f'- {role}: `{m}`' for role, m in models.items()], '', '## Rounds and eliminations by rule', '', _round_table(run),
-         '## Decontamination', '', _audit_text(_audit(run)), '## Lineage fields', '',
-         *[f'- `{k}`: {v}' for k, v in LINEAGE_FIELDS.items()], '']
+    man = _evol_manifest(run)
+    L = [f"# {run.name}: Code Evol-Instruct data", '', _INTRO.format(run=run.name), '', '## Configs', '',
+         *_configs_text(counts, as_json), '', '## Seeds', '', _seeds_text(man.get('seeds') or {}, licence), '',
+         '## Models', '', *[f'- {role}: `{m}`' for role, m in (man.get('models') or {}).items()], '',
+         '## Rounds and eliminations by rule', '', _round_table(run),
+         '## Decontamination', '', _audit_text(_audit(run)),
+         '## Lineage fields', '', *[f'- `{k}`: {v}' for k, v in LINEAGE_FIELDS.items()], '']
     return '\n'.join(L)
 
 # %% ../nbs/70_export.ipynb #5ca2e6b7
 def dataset_card(run: RunFiles, counts: dict[str, int], as_json: dict[str, list[str]], licence: str):
     "A `huggingface_hub.DatasetCard`: YAML header (licence, configs, size) and the body described above."
     from huggingface_hub import DatasetCard, DatasetCardData
-    configs = [dict(config_name=k, data_files=[dict(split='train', path=f'{k}/*.parquet')], **({'default': True} if k == 'train' else {}))
+    configs = [dict(config_name=k, data_files=[dict(split='train', path=f'{k}/*.parquet')],
+                    **({'default': True} if k == 'train' else {}))
                for k in counts]
     n = max(counts.values(), default=0)
-    data = DatasetCardData(license=licence if licence != 'unknown' else 'other', language=['en'], pretty_name=f'{run.name} evolved code instructions',
-                           task_categories=['text-generation'], tags=['code', 'evol-instruct', 'wizardcoder', 'wizardcoder-nb'],
-                           size_categories=['n<1K' if n < 1000 else '1K<n<10K' if n < 10_000 else '10K<n<100K'], configs=configs)
-    return DatasetCard.from_template(data, template_str='---\n{{ card_data }}\n---\n\n' + _card_body(run, counts, as_json, licence))
+    data = DatasetCardData(license=licence if licence != 'unknown' else 'other', language=['en'],
+                           pretty_name=f'{run.name} evolved code instructions',
+                           task_categories=['text-generation'],
+                           tags=['code', 'evol-instruct', 'wizardcoder', 'wizardcoder-nb'],
+                           size_categories=['n<1K' if n < 1000 else '1K<n<10K' if n < 10_000 else '10K<n<100K'],
+                           configs=configs)
+    return DatasetCard.from_template(data,
+                                     template_str='---\n{{ card_data }}\n---\n\n' + _card_body(run, counts, as_json,
+                                                                                               licence))
 
 # %% ../nbs/70_export.ipynb #81c9e087
 def export_dataset(run_dir,  # a run directory (runs/<run>) made by `wcnb run`
@@ -123,7 +140,7 @@ def export_dataset(run_dir,  # a run directory (runs/<run>) made by `wcnb run`
     from datasets import Dataset
     run = RunFiles.open(run_dir)
     parts = dataset_parts(run)
-    if not parts: raise WcnbError(f"{run.path('data')}: no training or evolution files to export: run evolve/merge first")
+    if not parts: raise WcnbError(f"{run.path('data')}: no training or evolution files to export: run evolve first")
     seeds = (_evol_manifest(run).get('seeds') or {}).get('path')
     licence = licence or (seed_licence(seeds) if seeds else 'unknown')
     counts, as_json, sources = {}, {}, {}
@@ -133,7 +150,8 @@ def export_dataset(run_dir,  # a run directory (runs/<run>) made by `wcnb run`
             (tmp / name).mkdir(); Dataset.from_list(rows).to_parquet(str(tmp / name / f'{name}.parquet'))
             counts[name], sources[name] = len(rows), {str(f): file_sha256(f) for f in files}
         dataset_card(run, counts, as_json, licence).save(tmp / 'README.md')
-        atomic_write_text(tmp / 'export.json', json.dumps(dict(run=run.name, licence=licence, rows=counts, json_columns=as_json,
+        atomic_write_text(tmp / 'export.json',
+                          json.dumps(dict(run=run.name, licence=licence, rows=counts, json_columns=as_json,
                                                                sources=sources), indent=2))
     return dict(out=str(out), rows=counts, licence=licence, json_columns=as_json)
 
@@ -153,7 +171,8 @@ def _hub_reason(token: str | None) -> str | None:
     except Exception as e: return f'the hub did not answer ({type(e).__name__}: {str(e)[:120]})'
     return None
 
-def push_folder(folder, repo_id: str, repo_type: str = 'dataset', private: bool = True, token: str | None = None) -> dict:
+def push_folder(folder, repo_id: str, repo_type: str = 'dataset', private: bool = True,
+                token: str | None = None) -> dict:
     "Upload `folder` to `repo_id` where online with a token; else say what would be pushed and why not."
     from huggingface_hub import HfApi, get_token
     folder, token = Path(folder), token or get_token()
@@ -162,29 +181,33 @@ def push_folder(folder, repo_id: str, repo_type: str = 'dataset', private: bool 
     if why := _hub_reason(token): return dict(plan, pushed=False, why=why)
     api = HfApi(token=token)
     api.create_repo(repo_id, repo_type=repo_type, private=private, exist_ok=True)
-    info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type=repo_type, commit_message='wizardcoder-nb export')
+    info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type=repo_type,
+                             commit_message='wizardcoder-nb export')
     return dict(plan, pushed=True, url=str(getattr(info, 'commit_url', info)))
 
 # %% ../nbs/70_export.ipynb #01861b19
 _SEED_COLUMNS = dict(instruction=('instruction', 'prompt', 'question', 'problem', 'query'), input=('input', 'context'),
                      output=('output', 'response', 'completion', 'answer', 'solution'))
 
-def seeds_from_hub(dataset_id: str,  # a hub dataset id (`sahil2801/CodeAlpaca-20k`), or a local folder/file datasets reads
+def seeds_from_hub(dataset_id: str,  # a hub dataset id (`sahil2801/CodeAlpaca-20k`), or a folder/file datasets reads
                    out,  # the seed JSONL to write
                    split: str = 'train', config: str | None = None, revision: str | None = None) -> Path:
     "Write a hub dataset's rows as a seed file for `evolve` (instruction, input, output, id)."
     from datasets import load_dataset
     if not Path(dataset_id).exists() and os.environ.get('HF_HUB_OFFLINE', '0') not in ('0', '', 'false'):
-        raise WcnbError(f"seeds {dataset_id!r}: offline (HF_HUB_OFFLINE is set); download it where online and give the folder "
+        raise WcnbError(f"seeds {dataset_id!r}: offline (HF_HUB_OFFLINE is set); download it where online and give "
+                        "the folder "
                         "or file instead")
     try: ds = load_dataset(dataset_id, config, split=split, revision=revision)
     except Exception as e:
-        raise WcnbError(f"seeds {dataset_id!r}: could not load it with datasets ({type(e).__name__}: {str(e)[:200]}); offline, "
+        raise WcnbError(f"seeds {dataset_id!r}: could not load it with datasets ({type(e).__name__}: {str(e)[:200]}); "
+                        "offline, "
                         "download it where online and give the folder or file instead") from None
     col = {k: next((c for c in names if c in ds.column_names), None) for k, names in _SEED_COLUMNS.items()}
     if not col['instruction']: raise WcnbError(f"seeds {dataset_id!r}: no instruction column among {ds.column_names}")
     tag = re.sub(r'[^\w.-]+', '_', Path(dataset_id).name if Path(dataset_id).exists() else dataset_id)
-    return write_jsonl(Path(out), [dict(id=r.get('id') or f'{tag}/{i}', **{k: r[c] or '' if c else '' for k, c in col.items()})
+    return write_jsonl(Path(out),
+                       [dict(id=r.get('id') or f'{tag}/{i}', **{k: r[c] or '' if c else '' for k, c in col.items()})
                                    for i, r in enumerate(ds)])
 
 # %% ../nbs/70_export.ipynb #0505b682
@@ -194,7 +217,8 @@ _RECIPE = ('method', 'lora_r', 'lora_alpha', 'lora_targets', 'max_length', 'pack
 def _model_dir(run: RunFiles, tag: str) -> Path:
     v = next((v for v in run.variants if v['tag'] == tag), None)
     if v and v.get('model_dir'): return run.root / v['model_dir']
-    return run.path('models') if not run.variants or run.variants[0]['tag'] == tag else run.path('models') / 'variants' / tag
+    main = not run.variants or run.variants[0]['tag'] == tag
+    return run.path('models') if main else run.path('models') / 'variants' / tag
 
 def model_results(run: RunFiles, tag: str) -> list[dict]:
     "Every pass@k of model `tag` in the run: benchmark, k, value, interval, problems measured."
@@ -208,26 +232,45 @@ def model_results(run: RunFiles, tag: str) -> list[dict]:
     return out
 
 # %% ../nbs/70_export.ipynb #19ea55ac
+def _result_line(r: dict) -> str:
+    ci, sub = r['ci95'], r['tasks'] and r['benchmark_tasks'] and r['tasks'] < r['benchmark_tasks']
+    note = ' (**subset**: not a benchmark score)' if sub else ''
+    return (f"| {bench_name(r['benchmark'])} | pass@{r['k']} | {100 * r['value']:.1f} [{100 * ci[0]:.1f}, "
+            f"{100 * ci[1]:.1f}] | {r['tasks']} of {r['benchmark_tasks']} problems{note} |")
+
 def _results_lines(res: list[dict]) -> list[str]:
     if not res: return ['Not evaluated in this run.']
-    L = ['| benchmark | pass@k | value % [95% CI] | measured on |', '|---|---|---|---|']
-    for r in res:
-        sub = r['tasks'] and r['benchmark_tasks'] and r['tasks'] < r['benchmark_tasks']
-        L.append(f"| {bench_name(r['benchmark'])} | pass@{r['k']} | {100 * r['value']:.1f} [{100 * r['ci95'][0]:.1f}, "
-                 f"{100 * r['ci95'][1]:.1f}] | {r['tasks']} of {r['benchmark_tasks']} problems" + (' (**subset**: not a benchmark '
-                 'score)' if sub else '') + ' |')
-    return L
+    return ['| benchmark | pass@k | value % [95% CI] | measured on |', '|---|---|---|---|', *map(_result_line, res), '',
+            'Intervals: 95% bootstrap over problems. A number measured on a subset of a benchmark is not a benchmark '
+            'score.']
 
 def _card_data(run: RunFiles, s: dict, res: list[dict], dataset: str | None):
     from huggingface_hub import EvalResult, ModelCardData
-    evals = [EvalResult(task_type='text-generation', dataset_type=r['benchmark'], dataset_name=bench_name(r['benchmark']),
+    evals = [EvalResult(task_type='text-generation', dataset_type=r['benchmark'],
+                        dataset_name=bench_name(r['benchmark']),
                         metric_type=f"pass@{r['k']}", metric_value=round(100 * r['value'], 1),
                         metric_name=f"pass@{r['k']} ({r['tasks']} of {r['benchmark_tasks']} problems)") for r in res]
-    return ModelCardData(base_model=s.get('model') if '/' in str(s.get('model')) else None, datasets=[dataset] if dataset else None,
-                         eval_results=evals or None, model_name=f'{run.name}', library_name='transformers', license='other',
-                         tags=['code', 'wizardcoder', 'wizardcoder-nb', 'evol-instruct', s.get('method') or 'sft'])
+    return ModelCardData(base_model=s.get('model') if '/' in str(s.get('model')) else None, license='other',
+                         datasets=[dataset] if dataset else None, eval_results=evals or None, model_name=f'{run.name}',
+                         library_name='transformers', tags=['code', 'wizardcoder', 'wizardcoder-nb', 'evol-instruct',
+                                                            s.get('method') or 'sft'])
 
 # %% ../nbs/70_export.ipynb #ac8f784a
+_GEN_KEYS = ('template', 'temperature', 'top_p', 'n', 'max_new_tokens', 'limit')
+
+def _card_text(run: RunFiles, tag: str, s: dict, res: list[dict], dataset: str | None) -> str:
+    cfg, gen = s.get('config') or {}, (run.meta.get('config') or {}).get('generate') or {}
+    L = [f'# {run.name} / {tag}', '', f"A {s.get('method')} fine-tune of `{s.get('model')}` (`{s.get('model_path')}`) "
+         f"on Code Evol-Instruct data, made by wizardcoder-nb run `{run.name}`.", '', '## Data', '',
+         f"`{s.get('data')}` (sha256 `{s.get('data_sha256')}`): {s.get('samples')} samples trained on"
+         f"{f', exported as `{dataset}`' if dataset else ''}.", '', '## Recipe', '',
+         *[f'- {k}: `{cfg[k]}`' for k in _RECIPE if cfg.get(k) is not None],
+         f"- trained: {s.get('steps')} steps, {s.get('tokens_seen')} tokens, {s.get('device')}, loss "
+         f"{s.get('loss_first_k')} → {s.get('loss_last_k')}", '', '## Results', '', *_results_lines(res), '',
+         '## Harness', '', f"- generation: `{json.dumps({k: gen[k] for k in _GEN_KEYS if k in gen})}`",
+         *[f"- {bench_name(r['benchmark'])} evaluation settings: `{json.dumps(r['settings'])}`" for r in res[:1]], '']
+    return '\n'.join(L)
+
 def model_card(run_dir, tag: str | None = None, dataset: str | None = None):
     "A `huggingface_hub.ModelCard` for fine-tuned model `tag` of a run (default: its main variant)."
     from huggingface_hub import ModelCard
@@ -236,19 +279,8 @@ def model_card(run_dir, tag: str | None = None, dataset: str | None = None):
     sp = _model_dir(run, tag) / 'summary.json'
     if not sp.exists(): raise WcnbError(f"{sp}: no training summary for model '{tag}': run train first")
     s, res = read_json(sp), model_results(run, tag)
-    cfg = s.get('config') or {}
-    gen = (run.meta.get('config') or {}).get('generate') or {}
-    L = [f'# {run.name} / {tag}', '', f"A {s.get('method')} fine-tune of `{s.get('model')}` (`{s.get('model_path')}`) on "
-         f"Code Evol-Instruct data, made by wizardcoder-nb run `{run.name}`.", '', '## Data', '',
-         f"`{s.get('data')}` (sha256 `{s.get('data_sha256')}`): {s.get('samples')} samples trained on"
-         f"{f', exported as `{dataset}`' if dataset else ''}.", '', '## Recipe', '',
-         *[f'- {k}: `{cfg[k]}`' for k in _RECIPE if cfg.get(k) is not None],
-         f"- trained: {s.get('steps')} steps, {s.get('tokens_seen')} tokens, {s.get('device')}, loss "
-         f"{s.get('loss_first_k')} → {s.get('loss_last_k')}", '', '## Results', '', *_results_lines(res), '',
-         'Intervals: 95% bootstrap over problems. A number measured on a subset of a benchmark is not a benchmark score.', '',
-         '## Harness', '', f"- generation: `{json.dumps({k: gen.get(k) for k in ('template', 'temperature', 'top_p', 'n', 'max_new_tokens', 'limit') if k in gen})}`",
-         *[f"- {bench_name(r['benchmark'])} evaluation settings: `{json.dumps(r['settings'])}`" for r in res[:1]], '']
-    return ModelCard.from_template(_card_data(run, s, res, dataset), template_str='---\n{{ card_data }}\n---\n\n' + '\n'.join(L))
+    return ModelCard.from_template(_card_data(run, s, res, dataset),
+                                   template_str='---\n{{ card_data }}\n---\n\n' + _card_text(run, tag, s, res, dataset))
 
 # %% ../nbs/70_export.ipynb #41a32f74
 GGUF_ARCHS = {'Qwen2ForCausalLM': ('QWEN2', 'qwen2')}  # Hugging Face class → (gguf MODEL_ARCH, tokenizer pre-type)
@@ -257,7 +289,8 @@ def _gguf_hparams(w, cfg: dict):
     rope = cfg.get('rope_theta') or (cfg.get('rope_parameters') or {}).get('rope_theta') or 10000.0
     w.add_context_length(cfg['max_position_embeddings']); w.add_embedding_length(cfg['hidden_size'])
     w.add_block_count(cfg['num_hidden_layers']); w.add_feed_forward_length(cfg['intermediate_size'])
-    w.add_head_count(cfg['num_attention_heads']); w.add_head_count_kv(cfg.get('num_key_value_heads') or cfg['num_attention_heads'])
+    heads = cfg['num_attention_heads']
+    w.add_head_count(heads); w.add_head_count_kv(cfg.get('num_key_value_heads') or heads)
     w.add_rope_freq_base(float(rope)); w.add_layer_norm_rms_eps(float(cfg['rms_norm_eps']))
 
 def _gguf_vocab(w, model_dir: Path, n_vocab: int, pre: str):
@@ -267,9 +300,12 @@ def _gguf_vocab(w, model_dir: Path, n_vocab: int, pre: str):
     tok = AutoTokenizer.from_pretrained(model_dir)
     rev, added = {i: t for t, i in tok.get_vocab().items()}, tok.added_tokens_decoder
     T = gguf.TokenType
-    kind = lambda i: T.UNUSED if i not in rev else (T.CONTROL if added[i].special else T.USER_DEFINED) if i in added else T.NORMAL
+    def kind(i):
+        if i not in rev: return T.UNUSED
+        return (T.CONTROL if added[i].special else T.USER_DEFINED) if i in added else T.NORMAL
     w.add_tokenizer_model('gpt2'); w.add_tokenizer_pre(pre)
-    w.add_token_list([rev.get(i, f'[PAD{i}]') for i in range(n_vocab)]); w.add_token_types([kind(i) for i in range(n_vocab)])
+    w.add_token_list([rev.get(i, f'[PAD{i}]') for i in range(n_vocab)])
+    w.add_token_types([kind(i) for i in range(n_vocab)])
     gguf.SpecialVocab(model_dir, load_merges=True, n_vocab=n_vocab).add_to_gguf(w, quiet=True)
 
 # %% ../nbs/70_export.ipynb #cd3134db
@@ -292,10 +328,12 @@ def hf_to_gguf(model_dir,  # a Hugging Face model folder (config.json, *.safeten
     cfg = read_json(model_dir / 'config.json')
     arch_cls = (cfg.get('architectures') or ['?'])[0]
     if arch_cls not in GGUF_ARCHS:
-        raise WcnbError(f"{model_dir}: GGUF export supports {', '.join(GGUF_ARCHS)}, not {arch_cls}; use llama.cpp's convert_hf_to_gguf.py")
+        raise WcnbError(f"{model_dir}: GGUF export supports {', '.join(GGUF_ARCHS)}, not {arch_cls}; "
+                        "use llama.cpp's convert_hf_to_gguf.py")
     if outtype not in ('f16', 'q8_0', 'f32'): raise WcnbError(f"gguf outtype {outtype!r}: expected f16, q8_0 or f32")
     arch = getattr(gguf.MODEL_ARCH, GGUF_ARCHS[arch_cls][0])
-    ftype = dict(f16=gguf.LlamaFileType.MOSTLY_F16, q8_0=gguf.LlamaFileType.MOSTLY_Q8_0, f32=gguf.LlamaFileType.ALL_F32)[outtype]
+    ftype = dict(f16=gguf.LlamaFileType.MOSTLY_F16, q8_0=gguf.LlamaFileType.MOSTLY_Q8_0,
+                 f32=gguf.LlamaFileType.ALL_F32)[outtype]
     tmap, tmp = gguf.get_tensor_name_map(arch, cfg['num_hidden_layers']), out.with_suffix('.gguf.part')
     out.parent.mkdir(parents=True, exist_ok=True)
     w = gguf.GGUFWriter(tmp, gguf.MODEL_ARCH_NAMES[arch])
@@ -304,7 +342,8 @@ def hf_to_gguf(model_dir,  # a Hugging Face model folder (config.json, *.safeten
     for f in sorted(model_dir.glob('*.safetensors')):
         with safe_open(str(f), framework='pt') as st:
             for k in st.keys():
-                if not (new := tmap.get_name(k, try_suffixes=('.weight', '.bias'))): raise WcnbError(f"{f}: tensor {k} has no GGUF name")
+                new = tmap.get_name(k, try_suffixes=('.weight', '.bias'))
+                if not new: raise WcnbError(f"{f}: tensor {k} has no GGUF name")
                 data, raw = _gguf_tensor(st.get_tensor(k).to(torch.float32).numpy(), outtype)
                 w.add_tensor(new, data, raw_dtype=raw)
     w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
@@ -333,14 +372,16 @@ def export_model(run_dir, tag: str | None = None, gguf: bool = False, out=None, 
     if gguf:
         t = time.time(); out = Path(out or merged.parent / 'gguf')
         g = hf_to_gguf(merged, out / f'{run.name}-{tag}-{outtype}.gguf', outtype, name=f'{run.name}-{tag}')
-        rep.update(gguf=str(g), gguf_bytes=g.stat().st_size, modelfile=str(ollama_modelfile(g)), seconds=round(time.time() - t, 1))
+        rep.update(gguf=str(g), gguf_bytes=g.stat().st_size, modelfile=str(ollama_modelfile(g)),
+                   seconds=round(time.time() - t, 1))
     return rep
 
 # %% ../nbs/70_export.ipynb #5de504f3
 def cli_export_data(run_dir: Path = typer.Argument(..., help='Run directory, e.g. runs/tiny-cpu.'),
                     out: Path = typer.Option(None, help='Folder to write (default: <data>/<run>/export).'),
                     licence: str = typer.Option(None, help="Licence id of the data (default: the seeds' licence)."),
-                    repo_id: str = typer.Option(None, '--repo-id', help='Hub dataset repository to push to, e.g. me/my-evol.'),
+                    repo_id: str = typer.Option(None, '--repo-id',
+                                                help='Hub dataset repository to push to, e.g. me/my-evol.'),
                     public: bool = typer.Option(False, help='Make the pushed repository public (default: private).')):
     "Export a run's evolved/merged/cleaned data as a datasets-loadable folder with a dataset card; push where online."
     run = RunFiles.open(run_dir)
@@ -351,11 +392,13 @@ def cli_export_data(run_dir: Path = typer.Argument(..., help='Run directory, e.g
 
 def cli_export_model(run_dir: Path = typer.Argument(..., help='Run directory, e.g. runs/tiny-cpu.'),
                      tag: str = typer.Option(None, help="Model tag (default: the run's main variant)."),
-                     gguf: bool = typer.Option(False, '--gguf', help='Also convert the merged model to GGUF (llama.cpp, Ollama).'),
+                     gguf: bool = typer.Option(False, '--gguf',
+                                               help='Also convert the merged model to GGUF (llama.cpp, Ollama).'),
                      outtype: str = typer.Option('f16', help='GGUF weights: f16, q8_0 or f32.'),
                      out: Path = typer.Option(None, help='Folder for the GGUF (default: <model>/gguf).'),
                      dataset: str = typer.Option(None, help='Hub id of the exported training data, for the card.'),
-                     repo_id: str = typer.Option(None, '--repo-id', help='Hub model repository to push the merged folder to.'),
+                     repo_id: str = typer.Option(None, '--repo-id',
+                                                 help='Hub model repository to push the merged folder to.'),
                      public: bool = typer.Option(False, help='Make the pushed repository public (default: private).')):
     "Write a tuned model's card (and GGUF with --gguf); push the merged folder where online."
     rep = export_model(run_dir, tag, gguf, out, outtype, dataset)
@@ -363,9 +406,11 @@ def cli_export_model(run_dir: Path = typer.Argument(..., help='Run directory, e.
     typer.echo(json.dumps(rep, indent=2))
     return rep
 
-def cli_import_seeds(dataset_id: str = typer.Argument(..., help='Hub dataset id (online) or a folder/file datasets reads.'),
+def cli_import_seeds(dataset_id: str = typer.Argument(...,
+                                                      help='Hub dataset id (online) or a folder/file datasets reads.'),
                      out: Path = typer.Option(..., help='Seed JSONL to write, for evolve.seeds.'),
-                     split: str = typer.Option('train'), config: str = typer.Option(None), revision: str = typer.Option(None)):
+                     split: str = typer.Option('train'), config: str = typer.Option(None),
+                     revision: str = typer.Option(None)):
     "Turn a hub dataset into a seed file for evolve (instruction, input, output, id)."
     p = seeds_from_hub(dataset_id, out, split, config, revision)
     typer.echo(f'seeds: {p}')

@@ -22,7 +22,8 @@ def _run_summary(run: RunFiles) -> str:
     rows = [[k, m[k] if not isinstance(m[k], (dict, list)) else json.dumps(m[k])] for k in
             ('run', 'config_path', 'base_model', 'evolver', 'created', 'finished') if m.get(k)]
     rows += [[f'stage {s}', v.get('status', '')] for s, v in (m.get('stages') or {}).items()]
-    return html_table(['', ''], rows) if rows else "<p class='note'>No run.json: this directory was not made by <code>wcnb run</code>.</p>"
+    if not rows: return "<p class='note'>No run.json: this directory was not made by <code>wcnb run</code>.</p>"
+    return html_table(['', ''], rows)
 
 def render_html(run: RunFiles, sections: list[Section], figs: dict[str, dict]) -> str:
     "The report page: run summary, then each section's note, tables and figures."
@@ -44,9 +45,12 @@ def build_report(run_dir, cfg: ReportConfig | None = None) -> Path:
     with atomic_dir(run.run_dir / 'report') as tmp:
         (tmp / 'figures').mkdir()
         figs = {c.name: save_chart(c, tmp / 'figures') for s in sections for c in s.charts}
-        for name, src in ((n, p) for s in sections for n, p in s.files.items()): shutil.copy(src, tmp / 'figures' / name)
+        for name, src in ((n, p) for s in sections for n, p in s.files.items()): shutil.copy(src,
+                                                                                             tmp / 'figures' / name)
         atomic_write_text(tmp / 'report.html', render_html(run, sections, figs))
-        atomic_write_json(tmp / 'report.json', dict(run=run.name, sections=[dict(title=s.title, note=s.note, data=s.data) for s in sections]))
+        atomic_write_json(tmp / 'report.json',
+                          dict(run=run.name,
+                               sections=[dict(title=s.title, note=s.note, data=s.data) for s in sections]))
     return run.run_dir / 'report' / 'report.html'
 
 # %% ../nbs/63_report.ipynb #7e30de75
@@ -58,13 +62,14 @@ def display_report(run_dir) -> None:
     body = text[text.index('<h2'):text.rindex('</body>')]  # drop the page head; keep sections in order
     for part in re.split(r"(?=<h2 )", body):
         display(HTML(re.sub(r"<figure>.*?</figure>", '', part, flags=re.S)))
-        for img in re.findall(r"<img src='figures/([^']+)'", part):  # the PNG of each figure (SVGs have one beside them)
+        for img in re.findall(r"<img src='figures/([^']+)'",
+                              part):  # the PNG of each figure (SVGs have one beside them)
             display(Image(filename=str(out / 'figures' / re.sub(r'\.svg$', '.png', img)), width=720))
 
 # %% ../nbs/63_report.ipynb #aaf60ba6
 def cli_report(run_dir: Path = typer.Argument(..., help='Run directory, e.g. runs/tiny-cpu.'),
-               compare: list[Path] = typer.Option([], help='Another run directory to show beside this one (repeatable).'),
-               benchmarks: str = typer.Option(None, help='Comma-separated benchmarks to show (default: every one evaluated).')):
+               compare: list[Path] = typer.Option([], help='Another run directory to show beside it (repeatable).'),
+               benchmarks: str = typer.Option(None, help='Comma-separated benchmarks to show (default: every one).')):
     "Build a run's tables, figures (PNG, SVG, interactive HTML) and one-page report.html."
     from wizardcoder_nb.core import parse_record
     run = RunFiles.open(run_dir)

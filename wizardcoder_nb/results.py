@@ -52,14 +52,21 @@ def paired_test(a: dict[str, float],  # task → pass rate of model A (e.g. the 
 # %% ../nbs/60_results.ipynb #ba33d905
 _README = 'WizardCoder README, github.com/nlpxucan/WizardLM (WizardCoder/README.md)'
 PUBLISHED = [
-    dict(model='WizardCoder-15B-V1.0', base='starcoder-15b', benchmark='humaneval', pass1=59.8, decoding='greedy', source=_README),
-    dict(model='WizardCoder-15B-V1.0', base='starcoder-15b', benchmark='mbpp', pass1=50.6, decoding='greedy', source=_README),
-    dict(model='WizardCoder-15B-V1.0', base='starcoder-15b', benchmark='humaneval', pass1=57.3, decoding='n=20, T=0.2', source=_README),
-    dict(model='WizardCoder-15B-V1.0', base='starcoder-15b', benchmark='mbpp', pass1=51.8, decoding='n=20, T=0.2', source=_README),
-    dict(model='WizardCoder-Python-34B-V1.0', base='codellama-34b', benchmark='humaneval', pass1=73.2, decoding='greedy', source=_README),
-    dict(model='WizardCoder-Python-34B-V1.0', base='codellama-34b', benchmark='mbpp', pass1=61.2, decoding='greedy', source=_README),
+    dict(model='WizardCoder-15B-V1.0', base='starcoder-15b', benchmark='humaneval', pass1=59.8, decoding='greedy',
+         source=_README),
+    dict(model='WizardCoder-15B-V1.0', base='starcoder-15b', benchmark='mbpp', pass1=50.6, decoding='greedy',
+         source=_README),
+    dict(model='WizardCoder-15B-V1.0', base='starcoder-15b', benchmark='humaneval', pass1=57.3, decoding='n=20, T=0.2',
+         source=_README),
+    dict(model='WizardCoder-15B-V1.0', base='starcoder-15b', benchmark='mbpp', pass1=51.8, decoding='n=20, T=0.2',
+         source=_README),
+    dict(model='WizardCoder-Python-34B-V1.0', base='codellama-34b', benchmark='humaneval', pass1=73.2,
+         decoding='greedy', source=_README),
+    dict(model='WizardCoder-Python-34B-V1.0', base='codellama-34b', benchmark='mbpp', pass1=61.2, decoding='greedy',
+         source=_README),
 ]
-BENCHMARK_SIZES = {'humaneval': 164, 'humaneval+': 164, 'mbpp': 500, 'mbpp+': 378}  # problems the published numbers cover
+BENCHMARK_SIZES = {'humaneval': 164, 'humaneval+': 164, 'mbpp': 500,
+                   'mbpp+': 378}  # problems the published numbers cover
 
 # %% ../nbs/60_results.ipynb #a12a5807
 class ReportConfig(Config):
@@ -112,17 +119,20 @@ def _entry_from(results_path: Path, rows: list[dict], s: dict, level: float, n_b
     if s1 and abs(s1['value'] - p1) > 1e-9:
         raise WcnbError(f"{results_path.parent / 'summary.json'}: pass@1 {s1['value']} disagrees with {results_path} "
                         f"({p1:.6f}); re-run evaluate")
-    lo, hi = s1['ci95'] if s1 and level == 0.95 else bootstrap_ci(list(rates.values()), n_boot=n_boot, seed=0, level=level)
+    lo, hi = s1['ci95'] if s1 and level == 0.95 else bootstrap_ci(list(rates.values()), n_boot=n_boot, seed=0,
+                                                                  level=level)
     n = [k for k, _ in counts.values()]
     return dict(benchmark=results_path.parent.parent.name, tag=results_path.parent.name, pass1=p1, lo=lo, hi=hi,
-                level=level, tasks=len(rates), benchmark_tasks=s.get('n_tasks') or BENCHMARK_SIZES.get(results_path.parent.parent.name),
+                level=level, tasks=len(rates),
+                benchmark_tasks=s.get('n_tasks') or BENCHMARK_SIZES.get(results_path.parent.parent.name),
                 samples=sum(n), samples_per_task=(min(n), max(n)) if n else (0, 0),
                 skipped=sum(r['verdict'] == 'skipped' for r in rows), rates=rates)
 
 def eval_entry(results_path: Path, level: float = 0.95, n_boot: int = 2000) -> dict:
     "pass@1 (as a fraction), its interval and sample sizes for one `results.jsonl` (and the `summary.json` beside it)."
     summ = results_path.parent / 'summary.json'
-    return _entry_from(results_path, list(read_jsonl(results_path)), read_json(summ) if summ.exists() else {}, level, n_boot)
+    return _entry_from(results_path, list(read_jsonl(results_path)), read_json(summ) if summ.exists() else {}, level,
+                       n_boot)
 
 def eval_entries(run: RunFiles, cfg: ReportConfig = ReportConfig()) -> list[dict]:
     "Every evaluation of the run (filtered to `cfg.benchmarks`), with the run's name."
@@ -133,7 +143,8 @@ def eval_entries(run: RunFiles, cfg: ReportConfig = ReportConfig()) -> list[dict
     return out
 
 # %% ../nbs/60_results.ipynb #8fa79a44
-BENCH_NAMES = {'humaneval': 'HumanEval', 'humaneval+': 'HumanEval+', 'mbpp': 'MBPP', 'mbpp+': 'MBPP+', 'ds1000': 'DS-1000'}
+BENCH_NAMES = {'humaneval': 'HumanEval', 'humaneval+': 'HumanEval+', 'mbpp': 'MBPP', 'mbpp+': 'MBPP+',
+               'ds1000': 'DS-1000'}
 
 def bench_name(b: str) -> str:
     "Display name of a benchmark id."

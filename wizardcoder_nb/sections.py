@@ -11,7 +11,8 @@ from typing import Any, Callable
 import numpy as np
 from .core import read_jsonl
 from .viz import Raw, html_table
-from .results import (PUBLISHED, BENCHMARK_SIZES, ReportConfig, RunFiles, bench_name, bench_order, eval_entries,
+from .results import (PUBLISHED, BENCHMARK_SIZES, ReportConfig, RunFiles, bench_name, bench_order,
+                                    eval_entries,
                                     is_subset, pct, read_json, sample_size)
 from .charts import Chart, Series
 
@@ -55,9 +56,10 @@ def pass1_marks(es: list[dict], published: bool = False) -> tuple[list[str], str
     benches = sorted({e['benchmark'] for e in es}, key=bench_order)
     level = round(100 * (es[0].get('level') or 0.95)) if es else 95
     per = '; '.join(f"{bench_name(b)}: {sample_size(next(e for e in es if e['benchmark'] == b))}" for b in benches)
-    marks = [f'measured here: {per}', f'whiskers: {level}% bootstrap interval over problems; bar labels: problems passed / measured']
-    if published: marks.append('published (hollow, dashed, set apart): whole benchmark, other models, from the WizardCoder '
-                               'README; no interval given')
+    marks = [f'measured here: {per}',
+             f'whiskers: {level}% bootstrap interval over problems; bar labels: problems passed / measured']
+    if published: marks.append('published (hollow, dashed, set apart): whole benchmark, other models, from the '
+                               'WizardCoder README; no interval given')
     subs = sorted({bench_name(e['benchmark']) for e in es if is_subset(e)})
     warn = (f"† measured on a subset of {', '.join(subs)}: not a benchmark score" +
             (', not comparable with the published numbers' if published else '')) if subs else ''
@@ -89,16 +91,19 @@ def section_table1(run: RunFiles, entries: list[dict], cfg: ReportConfig) -> Sec
     "Table 1: pass@1 with intervals and sample sizes per benchmark and model, beside the published numbers."
     sec = Section('Table 1 — pass@1 per benchmark')
     if not entries:
-        sec.note = f"No evaluation results in {run.run_dir / 'eval'}/<benchmark>/<model>/results.jsonl: run generate + evaluate."
+        sec.note = (f"No evaluation results in {run.run_dir / 'eval'}/<benchmark>/<model>/results.jsonl: "
+                    "run generate + evaluate.")
         return sec
     benches, tags = sorted({e['benchmark'] for e in entries}, key=bench_order), _tags(run, entries)
     get = {(e['tag'], e['benchmark']): e for e in entries}
     level = round(100 * cfg.ci_level)
     rows = [[_tag_label(run, t), 'measured, this run', *[_cell(get.get((t, b))) for b in benches]] for t in tags]
     pub = published_rows(benches) if cfg.published else {}
-    rows += [[f'{m} ({d})', 'published', *[f'{v[b]:.1f} — whole benchmark ({BENCHMARK_SIZES.get(b, "all")} problems), no interval'
+    rows += [[f'{m} ({d})', 'published',
+              *[f'{v[b]:.1f} — whole benchmark ({BENCHMARK_SIZES.get(b, "all")} problems), no interval'
                                            if b in v else '–' for b in benches]] for (m, d), v in pub.items()]
-    sec.body = html_table(['model', 'source', *[f'{bench_name(b)} pass@1 % [{level}% CI] — measured on' for b in benches]], rows,
+    sec.body = html_table(['model', 'source',
+                           *[f'{bench_name(b)} pass@1 % [{level}% CI] — measured on' for b in benches]], rows,
                           ['ours'] * len(tags) + ['published'] * len(pub))
     marks, warn = pass1_marks(entries, bool(pub))
     if warn: sec.note = warn[2:] + ' (see the problem counts).'
@@ -116,7 +121,8 @@ def rounds_label(rounds) -> str:
     "`[0, 1, 2]` → `0–2`; `[0]` → `0`; a string is kept."
     if isinstance(rounds, str): return rounds
     r = sorted(rounds)
-    return str(r[0]) if len(r) == 1 else (f'{r[0]}–{r[-1]}' if r == list(range(r[0], r[-1] + 1)) else ','.join(map(str, r)))
+    if len(r) == 1: return str(r[0])
+    return f'{r[0]}–{r[-1]}' if r == list(range(r[0], r[-1] + 1)) else ','.join(map(str, r))
 
 def _round_key(v: dict) -> tuple:
     r = v.get('rounds', [])
@@ -129,7 +135,8 @@ def section_figure3(run: RunFiles, entries: list[dict], cfg: ReportConfig) -> Se
     get = {(e['tag'], e['benchmark']): e for e in entries}
     vs = [v for v in vs if any(k[0] == v['tag'] for k in get)]
     if len(vs) < 2:
-        sec.note = (f"Needs at least two evaluated variants trained on different merged rounds; this run has {len(vs)}. "
+        sec.note = (f"Needs at least two evaluated variants trained on different merged rounds; "
+                    f"this run has {len(vs)}. "
                     "Add them to the config's `variants` (e.g. rounds 0, 0-1, 0-2, 0-3).")
         return sec
     benches = sorted({e['benchmark'] for e in entries}, key=bench_order)
@@ -169,16 +176,20 @@ def section_table4(run: RunFiles, entries: list[dict], cfg: ReportConfig) -> Sec
         return sec
     benches = sorted({e['benchmark'] for e in entries}, key=bench_order)
     get = {(e['tag'], e['benchmark']): e for e in entries}
-    rows = [[v['tag'], rounds_label(v.get('rounds', '')), v.get('match') or '—', _stat(variant_stats(run, v), 'samples', 'n_samples', 'rows'),
-             _stat(variant_stats(run, v), 'tokens', 'n_tokens', 'total_tokens'), *[_cell(get.get((v['tag'], b))) for b in benches]]
+    rows = [[v['tag'], rounds_label(v.get('rounds', '')), v.get('match') or '—',
+             _stat(variant_stats(run, v), 'samples', 'n_samples', 'rows'),
+             _stat(variant_stats(run, v), 'tokens', 'n_tokens', 'total_tokens'),
+             *[_cell(get.get((v['tag'], b))) for b in benches]]
             for v in run.variants]
-    sec.body = html_table(['variant', 'rounds', 'matched by', 'samples', 'tokens', *[bench_name(b) for b in benches]], rows)
+    sec.body = html_table(['variant', 'rounds', 'matched by', 'samples', 'tokens', *[bench_name(b) for b in benches]],
+                          rows)
     ev = [v for v in run.variants if any((v['tag'], b) in get for b in benches)]
     marks, warn = pass1_marks([e for e in entries if e['tag'] in {v['tag'] for v in ev}])
-    if ev: sec.charts = [Chart('table4_matched', 'pass@1 at matched training-set size', 'bar', [bench_tick(b, entries) for b in benches],
-                               [pct_series(f"{v['tag']} (rounds {rounds_label(v.get('rounds', ''))}, {v.get('match') or 'all'})",
-                                           [get.get((v['tag'], b)) for b in benches]) for v in ev], 'pass@1 (%)', marks, warning=warn)]
-    else: sec.note = 'The matched variants have no evaluation results yet.'
+    if not ev: sec.note = 'The matched variants have no evaluation results yet.'
+    label = lambda v: f"{v['tag']} (rounds {rounds_label(v.get('rounds', ''))}, {v.get('match') or 'all'})"
+    series = [pct_series(label(v), [get.get((v['tag'], b)) for b in benches]) for v in ev]
+    if ev: sec.charts = [Chart('table4_matched', 'pass@1 at matched training-set size', 'bar',
+                               [bench_tick(b, entries) for b in benches], series, 'pass@1 (%)', marks, warning=warn)]
     sec.data = rows
     return sec
 
@@ -190,7 +201,8 @@ def _reason(row: dict) -> str:
     return str(r).split(':')[0][:40]  # the rule's name, not its free-text detail
 
 def _round_files(evol_dir: Path, prefix: str) -> dict[int, Path]:
-    return {int(m.group(1)): p for p in evol_dir.glob(f'{prefix}_*.jsonl') if (m := re.fullmatch(rf'{prefix}_(\d+)\.jsonl', p.name))}
+    return {int(m.group(1)): p for p in evol_dir.glob(f'{prefix}_*.jsonl')
+            if (m := re.fullmatch(rf'{prefix}_(\d+)\.jsonl', p.name))}
 
 def evol_stats(evol_dir: Path) -> dict:
     "Per round: kept count, rejections by reason; per method: kept and rejected counts."
@@ -208,9 +220,11 @@ def evol_stats(evol_dir: Path) -> dict:
     return dict(rounds=rounds, methods=methods)
 
 # %% ../nbs/62_sections.ipynb #3b700c6d
-_MANIFEST_COLS = [('round', 'round'), ('instruction_tokens', 'instruction tokens (mean)'), ('response_tokens', 'response tokens (mean)'),
+_MANIFEST_COLS = [('round', 'round'), ('instruction_tokens', 'instruction tokens (mean)'),
+                  ('response_tokens', 'response tokens (mean)'),
                   ('responses_truncated', 'responses truncated'), ('exec_with_code', 'responses with code'),
-                  ('exec_run_rate', 'code runs (rate)'), ('exec_with_tests', 'with tests'), ('exec_tests_pass', 'tests pass')]
+                  ('exec_run_rate', 'code runs (rate)'), ('exec_with_tests', 'with tests'),
+                  ('exec_tests_pass', 'tests pass')]
 
 def _manifest_table(path: Path) -> str:
     "Per-round lengths and execution-check rates from an evolution manifest ('' when absent)."
@@ -229,22 +243,26 @@ def section_evolution(run: RunFiles, entries: list[dict], cfg: ReportConfig) -> 
     st = evol_stats(evol_dir)
     rounds, reasons = sorted(st['rounds']), sorted({r for v in st['rounds'].values() for r in v['reasons']})
     rows = [[k, v['kept'], v['rejected'], *[v['reasons'].get(r, 0) for r in reasons]] for k, v in st['rounds'].items()]
-    mrows = [[m, v['kept'], v['rejected'], f"{v['kept'] / max(1, v['kept'] + v['rejected']):.0%}"] for m, v in sorted(st['methods'].items())]
+    mrows = [[m, v['kept'], v['rejected'], f"{v['kept'] / max(1, v['kept'] + v['rejected']):.0%}"] for m,
+             v in sorted(st['methods'].items())]
     sec.body = html_table(['round', 'kept', 'rejected', *[f'rejected: {r}' for r in reasons]], rows)
     sec.body += html_table(['method', 'kept', 'rejected', 'survival'], mrows)
     sec.body += _manifest_table(evol_dir / 'manifest.json')
     x = [str(k) for k in rounds]
     n_seeds = st['rounds'].get(0, {}).get('kept', 0)
-    marks = [f"counts of every sample of this run: {n_seeds} seeds, {len(rounds) - 1} evolution rounds (no sampling, no interval)"]
+    marks = [f"counts of every sample of this run: {n_seeds} seeds, {len(rounds) - 1} evolution rounds "
+             "(no sampling, no interval)"]
     sec.charts = [Chart('evol_elimination', 'samples per round: kept and eliminated (by rule)', 'stacked', x,
                         [Series('kept', [st['rounds'][k]['kept'] for k in rounds])] +
-                        [Series(f'rejected: {r}', [st['rounds'][k]['reasons'].get(r, 0) for k in rounds]) for r in reasons],
+                        [Series(f'rejected: {r}',
+                                [st['rounds'][k]['reasons'].get(r, 0) for k in rounds]) for r in reasons],
                         'samples', marks, 'round (0 = seeds)')]
     if st['methods']:
         ms = sorted(st['methods'])
         n = sum(v['kept'] + v['rejected'] for v in st['methods'].values())
         sec.charts.append(Chart('evol_methods', 'evolution methods: kept vs eliminated', 'bar', ms,
-                                [Series(k, [st['methods'][m][k] for m in ms], notes=[str(st['methods'][m][k]) for m in ms])
+                                [Series(k, [st['methods'][m][k] for m in ms],
+                                        notes=[str(st['methods'][m][k]) for m in ms])
                                  for k in ('kept', 'rejected')], 'samples',
                                 [f'counts of all {n} evolutions of this run, every round (no sampling, no interval)']))
     sec.data = st
@@ -259,11 +277,13 @@ def similarity_by_round(path: Path) -> dict[str, dict[str, list[float]]]:
     for b, per in d.items():
         if not isinstance(per, dict) or not all(isinstance(v, list) for v in per.values()):
             raise WcnbError(f"{path}: field '{b}': expected {{round: [similarities]}}")
-    return {b: {str(k): [float(x) for x in v] for k, v in sorted(per.items(), key=lambda kv: int(kv[0]))} for b, per in d.items()}
+    return {b: {str(k): [float(x) for x in v] for k, v in sorted(per.items(), key=lambda kv: int(kv[0]))} for b,
+            per in d.items()}
 
 def section_similarity(run: RunFiles, entries: list[dict], cfg: ReportConfig) -> Section:
     "Distribution of benchmark items' top-1 similarity to the training data, per evolution round."
-    sec, path = Section('Similarity to the benchmarks by evolution round (§5)'), run.path('data') / 'decontam' / 'similarity_by_round.json'
+    sec = Section('Similarity to the benchmarks by evolution round (§5)')
+    path = run.path('data') / 'decontam' / 'similarity_by_round.json'
     if not path.exists():
         sec.note = f"No {path}: run decontaminate (it writes the per-round similarities)."
         return sec
@@ -273,7 +293,8 @@ def section_similarity(run: RunFiles, entries: list[dict], cfg: ReportConfig) ->
             for b, per in sim.items() for r, v in per.items() if v]
     sec.body = html_table(['benchmark', 'round', 'items', 'median top-1 sim.', '90th pct.', 'max'], rows)
     sizes = sorted({len(v) for per in sim.values() for v in per.values() if v})
-    marks = [f"each box: the top-1 cosine similarity of every item of the benchmark ({'–'.join(map(str, sizes[::max(1, len(sizes) - 1)]))} "
+    span = '–'.join(map(str, sizes[::max(1, len(sizes) - 1)]))
+    marks = [f"each box: the top-1 cosine similarity of every item of the benchmark ({span} "
              "items per box) to that round's training samples", 'box: quartiles and median; whiskers: 1.5 × IQR; '
              'dots: outliers (a distribution, not an interval)']
     sec.charts = [Chart('similarity_by_round', 'top-1 similarity of benchmark items to training data, by round', 'box',
@@ -324,12 +345,14 @@ def section_ablation(run: RunFiles, entries: list[dict], cfg: ReportConfig) -> S
     for r, es in runs:
         tag, v = _main_tag(r, es), (r.variants or [{}])[0]
         get = {e['benchmark']: e for e in es if e['tag'] == tag}
-        rows.append([r.name, _evolver(r), tag, _stat(variant_stats(r, v), 'samples', 'n_samples', 'rows'), *[_cell(get.get(b)) for b in benches]])
+        rows.append([r.name, _evolver(r), tag, _stat(variant_stats(r, v), 'samples', 'n_samples', 'rows'),
+                     *[_cell(get.get(b)) for b in benches]])
         series.append(pct_series(f'{r.name} (evolver {_evolver(r)})', [get.get(b) for b in benches]))
         shown += [e for e in es if e['tag'] == tag]
     sec.body = html_table(['run', 'evolver', 'model', 'train samples', *[bench_name(b) for b in benches]], rows)
     marks, warn = pass1_marks(shown)
-    sec.charts = [Chart('evolver_ablation', 'pass@1 by evolver model', 'bar', [bench_tick(b, shown) for b in benches], series,
+    sec.charts = [Chart('evolver_ablation', 'pass@1 by evolver model', 'bar', [bench_tick(b, shown) for b in benches],
+                        series,
                         'pass@1 (%)', marks, warning=warn)]
     sec.data = rows
     return sec
@@ -338,17 +361,22 @@ def section_ablation(run: RunFiles, entries: list[dict], cfg: ReportConfig) -> S
 def section_training(run: RunFiles, entries: list[dict], cfg: ReportConfig) -> Section:
     "The fine-tuning summary of each variant."
     sec, rows = Section('Training'), []
-    dirs = [(v['tag'], run.root / v['model_dir']) for v in run.variants if v.get('model_dir')] or [('main', run.path('models'))]
+    dirs = [(v['tag'], run.root / v['model_dir']) for v in run.variants if v.get('model_dir')] or [('main',
+                                                                                                    run.path('models'))]
     for tag, d in dirs:
         if (d / 'summary.json').exists():
             s = read_json(d / 'summary.json')
-            rows.append([tag, *[s.get(k) for k in ('method', 'steps', 'train_loss', 'tokens_seen', 'wall_time_s', 'tokens_per_s')]])
+            rows.append([tag,
+                         *[s.get(k) for k in ('method', 'steps', 'train_loss', 'tokens_seen', 'wall_time_s',
+                                              'tokens_per_s')]])
     if not rows:
         sec.note = f"No training summary ({', '.join(str(d / 'summary.json') for _, d in dirs)}): run train."
         return sec
-    sec.body = html_table(['variant', 'method', 'steps', 'final loss', 'tokens seen', 'wall time (s)', 'tokens/s'], rows)
+    sec.body = html_table(['variant', 'method', 'steps', 'final loss', 'tokens seen', 'wall time (s)', 'tokens/s'],
+                          rows)
     sec.files = {f'loss_{tag}.png': d / 'loss.png' for tag, d in dirs if (d / 'loss.png').exists()}
-    sec.body += ''.join(f"<figure><img src='figures/{n}' alt='loss'><figcaption>training loss, {n[5:-4]}</figcaption></figure>"
+    sec.body += ''.join(f"<figure><img src='figures/{n}' alt='loss'><figcaption>training loss, {n[5:-4]}"
+                        "</figcaption></figure>"
                         for n in sec.files)
     sec.data = rows
     return sec
