@@ -15,11 +15,13 @@ BROWSER_HOSTS = re.compile(r'^https?://([a-z0-9-]+\.)*(google\.com|googleapis\.c
 FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
          '--disable-sync', '--no-first-run', '--window-size=1280,900']
 
-needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason='Debian chromium is not installed (make toolchains)')
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                    reason='Debian chromium is not installed (make toolchains)')
 
 
 def chromium(args: list[str], profile: Path, timeout: int = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([CHROMIUM, *FLAGS, f'--user-data-dir={profile}', *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([CHROMIUM, *FLAGS, f'--user-data-dir={profile}', *args], capture_output=True, text=True,
+                          timeout=timeout)
 
 
 def module_names() -> list[str]:
@@ -73,7 +75,8 @@ def check_api_pages(site: Path, modules: list[str], tmp: Path):
 def check_report_pages_in_chromium(site: Path, tmp: Path):
     "Screenshots (paths printed) of the charts notebook page and, when the site has a demo run, its report page."
     pages = [('charts', site / '61_charts.html', 'marks')]
-    if (site / 'demo' / 'report' / 'report.html').exists(): pages.append(('demo-report', site / 'demo' / 'report' / 'report.html', 'pass@1'))
+    demo = site / 'demo' / 'report' / 'report.html'
+    if demo.exists(): pages.append(('demo-report', demo, 'pass@1'))
     else: print('\nno demo run in runs/: the demo report page is not in this site')
     for name, page, text in pages:
         shot = tmp / f'{name}.png'
@@ -99,7 +102,8 @@ def test_build_docs_examples():
 def test_docs_site(tmp_path):
     modules = module_names()
     site = tmp_path / 'site'
-    r = subprocess.run([sys.executable, 'tools/build_docs.py', '--site', str(site)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    r = subprocess.run([sys.executable, 'tools/build_docs.py', '--site', str(site)], cwd=ROOT, capture_output=True,
+                       text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     print(r.stdout.strip())
     check_pages(site, modules)

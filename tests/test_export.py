@@ -14,18 +14,29 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _evol_run(root: Path) -> Path:
     "A run folder laid out as `wcnb run` leaves it, its rows shaped as `evolve` writes them (test inputs)."
-    ev, exec_full = root / 'data' / 'r' / 'evol', dict(code=True, runs=True, has_tests=True, tests_pass=True, verdict='passed', why='')
-    seeds = [dict(id=f'wcnb-00{i}', parent_id=None, root_id=f'wcnb-00{i}', round=0, method=None, instruction=f'Task {i}.', input='',
-                  output=f'def f{i}():\n    return {i}', evolver=None, responder='embedded', params={}, created='2026-01-01T00:00:00+00:00',
+    ev, exec_full = root / 'data' / 'r' / 'evol', dict(code=True, runs=True, has_tests=True, tests_pass=True,
+                                                       verdict='passed', why='')
+    seeds = [dict(id=f'wcnb-00{i}', parent_id=None, root_id=f'wcnb-00{i}', round=0, method=None,
+                  instruction=f'Task {i}.', input='',
+                  output=f'def f{i}():\n    return {i}', evolver=None, responder='embedded', params={},
+                  created='2026-01-01T00:00:00+00:00',
                   tokens=dict(instruction=3, output=9), exec=exec_full) for i in range(3)]
-    kept = [dict(s, id=f"{s['id']}.1", parent_id=s['id'], round=1, method='deepen', evolver='embedded', instruction=f"Harder {s['instruction']}",
-                 params=dict(temperature=1.0, max_tokens=128), exec=dict(code=False), evolve_finish='stop') for s in seeds[:2]]
-    gone = [dict(kept[0], id='wcnb-002.1', parent_id='wcnb-002', root_id='wcnb-002', reason='no_information_gain', detail='Equal')]
-    write_jsonl(ev / 'round_0.jsonl', seeds); write_jsonl(ev / 'round_1.jsonl', kept); write_jsonl(ev / 'rejected_1.jsonl', gone)
-    (ev / 'manifest.json').write_text(json.dumps(dict(seeds=dict(path='data/seeds/wcnb_seeds.jsonl', sha256='ab', used=3),
-                                                      models=dict(evolver='embedded', responder='embedded', judge='embedded'))))
-    train = [dict(instruction=r['instruction'], input='', output=r['output'], id=r['id'], round=r['round']) for r in seeds + kept]
-    write_jsonl(root / 'data' / 'r' / 'train.jsonl', train); write_jsonl(root / 'data' / 'r' / 'train.clean.jsonl', train[1:])
+    kept = [dict(s, id=f"{s['id']}.1", parent_id=s['id'], round=1, method='deepen', evolver='embedded',
+                 instruction=f"Harder {s['instruction']}",
+                 params=dict(temperature=1.0, max_tokens=128), exec=dict(code=False),
+                 evolve_finish='stop') for s in seeds[:2]]
+    gone = [dict(kept[0], id='wcnb-002.1', parent_id='wcnb-002', root_id='wcnb-002', reason='no_information_gain',
+                 detail='Equal')]
+    write_jsonl(ev / 'round_0.jsonl', seeds); write_jsonl(ev / 'round_1.jsonl',
+                                                          kept); write_jsonl(ev / 'rejected_1.jsonl', gone)
+    (ev / 'manifest.json').write_text(json.dumps(dict(seeds=dict(path='data/seeds/wcnb_seeds.jsonl', sha256='ab',
+                                                                 used=3),
+                                                      models=dict(evolver='embedded', responder='embedded',
+                                                                  judge='embedded'))))
+    train = [dict(instruction=r['instruction'], input='', output=r['output'], id=r['id'],
+                  round=r['round']) for r in seeds + kept]
+    write_jsonl(root / 'data' / 'r' / 'train.jsonl', train); write_jsonl(root / 'data' / 'r' / 'train.clean.jsonl',
+                                                                         train[1:])
     run = root / 'runs' / 'r'; run.mkdir(parents=True)
     (run / 'run.json').write_text(json.dumps(dict(run='r', paths=dict(data='data/r', models='models/r'))))
     return run
@@ -36,7 +47,8 @@ def test_exported_dataset_loads_with_datasets_and_round_trips_every_field(tmp_pa
     run = _evol_run(tmp_path)
     rep = X.export_dataset(run, tmp_path / 'out')
     assert rep['rows'] == dict(train=4, merged=5, evolved=5, eliminated=1) and rep['licence'] == 'apache-2.0'
-    sources = dict(train=['train.clean.jsonl'], merged=['train.jsonl'], evolved=['evol/round_0.jsonl', 'evol/round_1.jsonl'],
+    sources = dict(train=['train.clean.jsonl'], merged=['train.jsonl'],
+                   evolved=['evol/round_0.jsonl', 'evol/round_1.jsonl'],
                    eliminated=['evol/rejected_1.jsonl'])
     for config, files in sources.items():
         want = [r for f in files for r in read_jsonl(tmp_path / 'data' / 'r' / f)]
@@ -59,7 +71,8 @@ def test_export_data_cli_offline_says_what_it_would_push(tmp_path, wcnb_exe):
                        capture_output=True, text=True, env={**__import__('os').environ, 'HF_HUB_OFFLINE': '1'})
     assert r.returncode == 0, r.stderr
     push = json.loads(r.stdout)['push']
-    assert push['pushed'] is False and 'HF_HUB_OFFLINE' in push['why'] and 'README.md' in push['files'] and push['bytes'] > 0
+    assert push['pushed'] is False and 'HF_HUB_OFFLINE' in push['why']
+    assert 'README.md' in push['files'] and push['bytes'] > 0
     r = subprocess.run([wcnb_exe, 'export-data', str(tmp_path / 'runs' / 'missing')], capture_output=True, text=True)
     assert r.returncode == 2 and 'run directory not found' in r.stderr
 
@@ -68,7 +81,8 @@ def test_seeds_from_an_exported_folder(tmp_path):
     from wizardcoder_nb.data import load_seeds
     X.export_dataset(_evol_run(tmp_path), tmp_path / 'out')
     seeds = load_seeds(X.seeds_from_hub(str(tmp_path / 'out'), tmp_path / 'seeds.jsonl', config='evolved'))
-    assert [s.id for s in seeds][:3] == ['wcnb-000', 'wcnb-001', 'wcnb-002'] and seeds[3].instruction == 'Harder Task 0.'
+    assert [s.id for s in seeds][:3] == ['wcnb-000', 'wcnb-001',
+                                         'wcnb-002'] and seeds[3].instruction == 'Harder Task 0.'
     with pytest.raises(Exception, match='offline'): X.seeds_from_hub('nobody/none', tmp_path / 'x.jsonl')
 
 # -- the tuned tiny model, as GGUF, through llama.cpp ---------------------------------------------------------------
@@ -81,14 +95,16 @@ def tuned_run(tmp_path_factory):
     root = tmp_path_factory.mktemp('tuned')
     rows = [r for r in read_jsonl(shipped_dir() / 'mbpp' / 'mbpp.jsonl.gz') if 601 <= r['task_id'] <= 608]
     data = write_jsonl(root / 'train.jsonl', [dict(instruction=r['text'], input='', output=r['code']) for r in rows])
-    cfg = T.TrainConfig(max_length=64, max_steps=2, grad_accum=1, save_steps=2, warmup_steps=0, lr=1e-3, cache_dir=root / 'cache')
+    cfg = T.TrainConfig(max_length=64, max_steps=2, grad_accum=1, save_steps=2, warmup_steps=0, lr=1e-3,
+                        cache_dir=root / 'cache')
     s = T.train_model(cfg, data, root / 'models' / 'tiny')
     assert s['complete'] and (root / 'models' / 'tiny' / 'merged' / 'config.json').exists()
     run = root / 'runs' / 'tiny'
     ev = run / 'eval' / 'humaneval' / 'wizardcoder'; ev.mkdir(parents=True)
     (ev / 'summary.json').write_text(json.dumps(dict(n_tasks=164, n_tasks_with_samples=5, settings=dict(timeout=10.0),
                                                      pass_at_k={'1': dict(value=0.4, ci95=[0.0, 0.8], n_tasks=5)})))
-    (run / 'run.json').write_text(json.dumps(dict(run='tiny', variants=[dict(tag='wizardcoder', model_dir='models/tiny')])))
+    (run / 'run.json').write_text(json.dumps(dict(run='tiny',
+                                                  variants=[dict(tag='wizardcoder', model_dir='models/tiny')])))
     return run
 
 
@@ -108,7 +124,7 @@ def test_gguf_of_the_tuned_model_answers_through_llamacpp_like_transformers(tune
     tok, model = load_finetuned(tuned_run.parent.parent / 'models' / 'tiny')
     prompt = format_prompt('Write a Python function that returns the square of x.')
     vocab = Llama(str(g), vocab_only=True, verbose=False)
-    for text in (prompt, 'def f(x):\n    return x ** 2  # ünïcode, 数字, <|endoftext|>'):  # same tokens as transformers
+    for text in (prompt, 'def f(x):\n    return x ** 2  # ünïcode, 数字, <|endoftext|>'):  # as transformers
         assert vocab.tokenize(text.encode(), add_bos=False, special=True) == tok(text)['input_ids'], text
     with torch.no_grad():
         ids = model.generate(**tok(prompt, return_tensors='pt'), max_new_tokens=8, do_sample=False)[0]

@@ -1,4 +1,4 @@
-"""JupyterLab the way a person uses it: the project's `jupyter lab` starts headless on 127.0.0.1, headless Chromium opens
+"""JupyterLab the way a person uses it: the project's `jupyter lab` starts headless on 127.0.0.1, Chromium opens
 a module notebook (a copy of nbs/05_templates.ipynb, so nothing in the repo is saved over), a new cell is typed and run
 with Shift+Enter on the project's kernel, and the page is captured as a screenshot (path printed) after the output
 has appeared in the page. Chromium is driven through the DevTools protocol (tornado's websocket client, already
@@ -9,11 +9,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
-FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+         '--disable-background-networking',
          '--disable-component-update', '--disable-sync', '--window-size=1400,1000']
-CODE = "import sys\nfrom wizardcoder_nb.templates import format_prompt\nprint(sys.executable)\nprint(format_prompt('Say hi'))"
+CODE = ("import sys\nfrom wizardcoder_nb.templates import format_prompt\n"
+        "print(sys.executable)\nprint(format_prompt('Say hi'))")
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason='Debian chromium is not installed (make toolchains)')
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason='Debian chromium is not installed (make toolchains)')
 
 
 def _free_port() -> int:
@@ -37,12 +40,16 @@ def jupyterlab(tmp_path):
     "The project's JupyterLab on 127.0.0.1 serving a copy of a module notebook, its settings and workspaces in tmp."
     (tmp_path / 'nbs').mkdir(); shutil.copy(ROOT / 'nbs' / '05_templates.ipynb', tmp_path / 'nbs')
     news = tmp_path / 'settings' / '@jupyterlab' / 'apputils-extension' / 'notification.jupyterlab-settings'
-    news.parent.mkdir(parents=True); news.write_text(json.dumps(dict(fetchNews='false')))  # no news popup, no request for it
+    news.parent.mkdir(parents=True)
+    news.write_text(json.dumps(dict(fetchNews='false')))  # no news popup, no request for it
     port, token, log = _free_port(), 'wcnb-test', tmp_path / 'lab.log'
-    env = {**os.environ, 'JUPYTER_CONFIG_DIR': str(tmp_path / 'cfg'), 'JUPYTERLAB_SETTINGS_DIR': str(tmp_path / 'settings'),
+    env = {**os.environ, 'JUPYTER_CONFIG_DIR': str(tmp_path / 'cfg'),
+           'JUPYTERLAB_SETTINGS_DIR': str(tmp_path / 'settings'),
            'JUPYTERLAB_WORKSPACES_DIR': str(tmp_path / 'ws'), 'JUPYTER_RUNTIME_DIR': str(tmp_path / 'rt')}
-    cmd = [sys.executable, '-m', 'jupyterlab', '--no-browser', '--ip=127.0.0.1', f'--port={port}', f'--IdentityProvider.token={token}',
-           f'--ServerApp.root_dir={tmp_path}', '--LabApp.news_url=', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate', '--LabApp.extension_manager=readonly',
+    cmd = [sys.executable, '-m', 'jupyterlab', '--no-browser', '--ip=127.0.0.1', f'--port={port}',
+           f'--IdentityProvider.token={token}',
+           f'--ServerApp.root_dir={tmp_path}', '--LabApp.news_url=',
+           '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate', '--LabApp.extension_manager=readonly',
            *(['--allow-root'] if os.geteuid() == 0 else [])]
     with open(log, 'w') as out: proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
@@ -79,13 +86,16 @@ class DevTools:
 
     async def key(self, key: str, code: str, vk: int, shift: bool = False, text: str = ''):
         mods = 8 if shift else 0
-        await self.call('Input.dispatchKeyEvent', type='keyDown', key=key, code=code, windowsVirtualKeyCode=vk, modifiers=mods,
+        await self.call('Input.dispatchKeyEvent', type='keyDown', key=key, code=code, windowsVirtualKeyCode=vk,
+                        modifiers=mods,
                         **({'text': text} if text else {}))
-        await self.call('Input.dispatchKeyEvent', type='keyUp', key=key, code=code, windowsVirtualKeyCode=vk, modifiers=mods)
+        await self.call('Input.dispatchKeyEvent', type='keyUp', key=key, code=code, windowsVirtualKeyCode=vk,
+                        modifiers=mods)
 
     async def click(self, selector: str):
-        box = await self.until(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); if (!e) return null;"
-                               " const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()", 30, selector)
+        js = (f"(() => {{ const e = document.querySelector({json.dumps(selector)}); if (!e) return null;"
+              " const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+        box = await self.until(js, 30, selector)
         for t in ('mousePressed', 'mouseReleased'):
             await self.call('Input.dispatchMouseEvent', type=t, x=box[0], y=box[1], button='left', clickCount=1)
 
@@ -124,7 +134,8 @@ async def _drive(ws_url: str, url: str, api: str, shot: Path) -> str:
 def test_a_module_notebook_runs_a_cell_in_jupyterlab_in_chromium(jupyterlab, tmp_path):
     base, token = jupyterlab
     profile, shot = tmp_path / 'chromium-profile', tmp_path / 'jupyterlab.png'
-    chrome = subprocess.Popen([CHROMIUM, *FLAGS, f'--user-data-dir={profile}', '--remote-debugging-port=0', 'about:blank'],
+    chrome = subprocess.Popen([CHROMIUM, *FLAGS, f'--user-data-dir={profile}', '--remote-debugging-port=0',
+                               'about:blank'],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         port_file = profile / 'DevToolsActivePort'
@@ -133,7 +144,8 @@ def test_a_module_notebook_runs_a_cell_in_jupyterlab_in_chromium(jupyterlab, tmp
         port = int(port_file.read_text().split()[0])
         targets = json.loads(urllib.request.urlopen(f'http://127.0.0.1:{port}/json', timeout=10).read())
         ws = next(t['webSocketDebuggerUrl'] for t in targets if t['type'] == 'page')
-        out = asyncio.run(_drive(ws, f'{base}/lab/tree/nbs/05_templates.ipynb?token={token}', f'{base}/api/sessions?token={token}', shot))
+        out = asyncio.run(_drive(ws, f'{base}/lab/tree/nbs/05_templates.ipynb?token={token}',
+                                 f'{base}/api/sessions?token={token}', shot))
     finally:
         chrome.terminate(); chrome.wait(20)
     print(f'\nscreenshot of JupyterLab: {shot}\noutput:\n{out}')

@@ -11,22 +11,25 @@ from wizardcoder_nb.data import load_benchmark
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
-FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+         '--disable-background-networking',
          '--disable-component-update', '--disable-sync', '--window-size=1280,2000']
 
 
 def _judged_run(root: Path, name: str, model: str, base_ok: set, tuned_ok: set) -> Path:
-    "A run dir whose base and fine-tuned samples are canonical solutions (where `*_ok`) or a wrong body, judged for real."
+    "A run dir: base and fine-tuned samples are canonical solutions (where `*_ok`) or a wrong body, judged for real."
     from wizardcoder_nb.evaluate import evaluate_samples
     probs = load_benchmark('humaneval')[:12]
     run = root / 'runs' / name
     for tag, ok in [('base', base_ok), ('wizardcoder', tuned_ok)]:
         d = run / 'eval' / 'humaneval' / tag
-        write_jsonl(d / 'samples.jsonl', [dict(task_id=p.task_id, completion=p.canonical_solution if i in ok else '    return None\n')
+        write_jsonl(d / 'samples.jsonl',
+                    [dict(task_id=p.task_id, completion=p.canonical_solution if i in ok else '    return None\n')
                                           for i, p in enumerate(probs)])
         evaluate_samples('humaneval', d / 'samples.jsonl', d, ks=[1])
     (run / 'run.json').write_text(json.dumps(dict(run=name, config=dict(train=dict(model=model)),
-                                                  variants=[dict(tag='wizardcoder', rounds=[0, 1, 2, 3], label='rounds 0–3')])))
+                                                  variants=[dict(tag='wizardcoder', rounds=[0, 1, 2, 3],
+                                                                 label='rounds 0–3')])))
     return run
 
 
@@ -41,22 +44,25 @@ def two_runs(tmp_path_factory):
 def _shot(page: Path, png: Path) -> str:
     "Screenshot of a page in headless Chromium (path printed); returns the DOM after scripts ran."
     prof = png.parent / f'{png.stem}-profile'
-    r = subprocess.run([CHROMIUM, *FLAGS, f'--user-data-dir={prof}', f'--screenshot={png}', page.as_uri()], capture_output=True, text=True, timeout=120)
+    r = subprocess.run([CHROMIUM, *FLAGS, f'--user-data-dir={prof}', f'--screenshot={png}', page.as_uri()],
+                       capture_output=True, text=True, timeout=120)
     assert png.exists() and png.stat().st_size > 10_000, r.stderr[-2000:]
     print(f'\nscreenshot: {png}')
-    return subprocess.run([CHROMIUM, *FLAGS, f'--user-data-dir={prof}', '--dump-dom', page.as_uri()], capture_output=True, text=True,
+    return subprocess.run([CHROMIUM, *FLAGS, f'--user-data-dir={prof}', '--dump-dom', page.as_uri()],
+                          capture_output=True, text=True,
                           timeout=120).stdout
 
 
 def test_comparative_report_over_two_base_models(two_runs, wcnb_exe):
     root, a, b = two_runs
-    r = subprocess.run([wcnb_exe, 'compare', str(a), str(b), '--out', str(root / 'cmp')], capture_output=True, text=True)
+    r = subprocess.run([wcnb_exe, 'compare', str(a), str(b), '--out', str(root / 'cmp')], capture_output=True,
+                       text=True)
     assert r.returncode == 0, r.stderr
     rows = {x['base_model']: x for x in json.loads((root / 'cmp' / 'comparison.json').read_text())['rows']}
     ea, eb = rows['embedded'], rows['tiny-stand-in']
     assert (round(ea['base']['pass1'] * 12), round(ea['tuned']['pass1'] * 12)) == (4, 11)   # the sandbox's verdicts
     assert (ea['paired']['n'], ea['paired']['b_only'], ea['paired']['a_only']) == (12, 7, 0)
-    assert abs(ea['paired']['p'] - 2 / 2 ** 7) < 1e-12 and ea['paired']['lo'] > 0           # McNemar exact: 7 discordant
+    assert abs(ea['paired']['p'] - 2 / 2 ** 7) < 1e-12 and ea['paired']['lo'] > 0  # McNemar exact: 7 discordant
     assert (eb['paired']['b_only'], eb['paired']['a_only'], eb['paired']['p']) == (1, 1, 1.0)
     assert ea['base']['tasks'] == 12 and ea['base']['benchmark_tasks'] == 164
     svg = (root / 'cmp' / 'figures' / 'compare_humaneval.svg').read_text()
