@@ -250,6 +250,8 @@ def task_counts(rows: list[dict], field: str = 'verdict') -> dict[str, tuple[int
         c[r['task_id']] += (r['verdict'] == 'passed') if field == 'verdict' else bool(r.get(field))
     return {t: (n[t], c[t]) for t in n}
 
+_per_task = task_counts   # its name before issue 21: `results` still imports it so (to switch to `task_counts`)
+
 def pass_at_k_table(nc: dict[str, tuple[int, int]], ks, n_boot: int = 2000, seed: int = 0) -> tuple[dict, dict]:
     "({k: {value, ci95, n_tasks}}, {k: why not reported}) over tasks with their (n, c)."
     table, missing = {}, {}
