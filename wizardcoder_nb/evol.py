@@ -354,6 +354,8 @@ class EvolStop(Config):
     scorer: str = 'finetune'              # a name in SCORERS, or 'package.module:function' (evol_dir, round, cfg) -> float | dict
     dev_tasks: int | None = Field(None, ge=1)  # the first N tasks of MBPP's validation split (511-600); None = all 90
     train: dict[str, Any] = {}            # TrainConfig fields of the tuned model (may reference configs/train/*.yaml)
+    launcher: str | None = None           # train through `wcnb train` under this launcher (e.g. accelerate + DeepSpeed)
+    backend: Literal['hf', 'vllm'] = 'hf' # how the tuned model answers the dev tasks
     max_new_tokens: int = Field(512, ge=1)  # per dev-task answer (greedy)
     patience: int = Field(1, ge=1)        # rounds whose score dropped below the best before stopping
     min_delta: float = Field(0.0, ge=0)   # a fall smaller than this is not a drop
