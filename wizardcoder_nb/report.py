@@ -574,7 +574,8 @@ def _figure_html(name: str, files: dict[str, Path]) -> str:
 def _run_summary(run: RunFiles) -> str:
     m = run.meta
     rows = [[k, m[k] if not isinstance(m[k], (dict, list)) else json.dumps(m[k])] for k in
-            ('run', 'config_path', 'base_model', 'evolver', 'created', 'finished') if m.get(k)]
+            ('run', 'config_path', 'base_model', 'evolver', 'models', 'created', 'finished') if m.get(k)]
+    if 'additions' in m: rows.append(["additions to the paper's recipe", ', '.join(m['additions']) or "none (the paper's recipe)"])
     rows += [[f'stage {s}', v.get('status', '')] for s, v in (m.get('stages') or {}).items()]
     return html_table(['', ''], rows) if rows else "<p class='note'>No run.json: this directory was not made by <code>wcnb run</code>.</p>"
 
