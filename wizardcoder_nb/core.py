@@ -278,7 +278,8 @@ def _read_yaml(path: Path) -> tuple[dict, dict[tuple, str]]:
     try: node, data = yaml.compose(text), yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, 'problem_mark', None)
-        raise WcnbError(f"{path}{':' + str(mark.line + 1) if mark else ''}: invalid YAML: {getattr(e, 'problem', None) or e}") from None
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise WcnbError(f"{where}: invalid YAML: {getattr(e, 'problem', None) or e}") from None
     if data is None: return {}, {}
     if not isinstance(data, dict): raise WcnbError(f"{path}:1: expected a mapping of config keys")
     return data, _node_lines(node, str(path))
@@ -318,7 +319,8 @@ def _reference(ref: Any, file: Path, where: str, seen: tuple) -> tuple[dict, dic
     if not path.is_file(): raise WcnbError(f"{where}: '{REF_KEY}: {ref}': {path} not found")
     data, where_in = _load_file(path, seen)
     for i, part in enumerate(p for p in frag.split('.') if p):
-        if not isinstance(data, dict) or part not in data: raise WcnbError(f"{where}: '{REF_KEY}: {ref}': {path} has no section '{frag}'")
+        if not isinstance(data, dict) or part not in data:
+            raise WcnbError(f"{where}: '{REF_KEY}: {ref}': {path} has no section '{frag}'")
         data, where_in = data[part], {k[1:]: w for k, w in where_in.items() if k[:1] == (part,)}
     if not isinstance(data, dict): raise WcnbError(f"{where}: '{REF_KEY}: {ref}' must name a mapping of config keys")
     return data, where_in
@@ -344,7 +346,8 @@ def parse_overrides(items: Iterable[str] | dict | None) -> dict[str, Any]:
 def _item(d: dict | list, p: str, key: str) -> tuple[dict | list, str | int]:
     "The container and index for step `p` of dotted `key` (a number indexes a list)."
     if isinstance(d, list):
-        if not (p.isdigit() and int(p) < len(d)): raise WcnbError(f"override '{key}': no item {p} in a list of {len(d)}")
+        if not (p.isdigit() and int(p) < len(d)):
+            raise WcnbError(f"override '{key}': no item {p} in a list of {len(d)}")
         return d, int(p)
     return d, p
 
@@ -362,9 +365,11 @@ def _set_dotted(d: dict, key: str, value: Any):
 def _section(data: dict, where: dict, section: str | None, shared: Iterable[str]) -> tuple[dict, dict, tuple]:
     "The part of a run config that `section` reads (plus its `shared` run-level keys), re-rooted; and its prefix."
     if not section or section not in data: return data, where, ()
-    if not isinstance(data[section], dict): raise WcnbError(f"{where.get((section,), 'config')}: '{section}' must be a mapping")
+    if not isinstance(data[section], dict):
+        raise WcnbError(f"{where.get((section,), 'config')}: '{section}' must be a mapping")
     view = {**data[section], **{k: data[k] for k in shared if k in data}}
-    w = {k[1:]: v for k, v in where.items() if k[:1] == (section,)} | {k: v for k, v in where.items() if k[:1] in {(s,) for s in shared}}
+    w = {k[1:]: v for k, v in where.items() if k[:1] == (section,)}
+    w |= {k: v for k, v in where.items() if k[:1] and k[0] in shared}
     return view, w, (section,)
 
 def _located_errors(e: ValidationError, where: dict, prefix: tuple, shared: Iterable[str]) -> str:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 import typer
-from .core import (WcnbError, Config, EvolSample, JsonlAppender, single_writer, atomic_write_json, read_jsonl,
-                                 stable_hash, file_sha256, load_config)
+from .core import (WcnbError, Config, EvolSample, JsonlAppender, single_writer, atomic_write_json,
+                                 read_jsonl, stable_hash, file_sha256, load_config)
 from .llm import Roles
 
 # %% auto #0
@@ -270,7 +270,7 @@ def live(rows: list[EvolRow]) -> list[EvolRow]:
 
 # %% ../nbs/30_evol.ipynb #46c7a48b
 class EvolveSampling(Config):
-    "Sampling of the evolver's rewrites (each nested section's class defaults are its defaults, so `--set` can change one field)."
+    "Sampling of the evolver's rewrites (class defaults are the section's defaults: `--set` changes one field)."
     temperature: float = Field(0.7, ge=0, le=2)
     top_p: float = Field(0.95, gt=0, le=1)
     max_tokens: int = Field(256, ge=1)
@@ -303,9 +303,9 @@ class ExecCheck(Config):
 SMALL_EVOLVER_SYSTEM = ("You are an expert author of programming test questions. When asked to make a question harder, "
                         "reply with the new question only. Do not answer or solve it, and do not add any introduction "
                         "or explanation.")
-SMALL_EVOLVER_SYSTEM_JSON = ("You are an expert author of programming test questions. When asked to make a question harder, "
-                             'write the new, harder question and reply with JSON: {"question": "<the new question>"}. '
-                             "Do not answer or solve the question.")
+SMALL_EVOLVER_SYSTEM_JSON = ("You are an expert author of programming test questions. When asked to make a question "
+                             'harder, write the new, harder question and reply with JSON: '
+                             '{"question": "<the new question>"}. Do not answer or solve the question.')
 REWRITE_SCHEMA = {'type': 'object', 'properties': {'question': {'type': 'string'}}, 'required': ['question']}
 
 FEW_SHOT = [  # (method, question, rewrite): worked examples for small evolvers
@@ -351,7 +351,7 @@ SCORERS = {'finetune': 'wizardcoder_nb.evolstop:finetune_score'}  # built-in sco
 class EvolStop(Config):
     "Evol Stop: score a dev set after every round with a model tuned on rounds 0..k; stop when the score drops."
     enabled: bool = False
-    scorer: str = 'finetune'              # a name in SCORERS, or 'package.module:function' (evol_dir, round, cfg) -> float | dict
+    scorer: str = 'finetune'              # a name in SCORERS, or 'package.module:function' (evol_dir, round, cfg)
     dev_tasks: int | None = Field(None, ge=1)  # the first N tasks of MBPP's validation split (511-600); None = all 90
     train: dict[str, Any] = {}            # TrainConfig fields of the tuned model (may reference configs/train/*.yaml)
     launcher: str | None = None           # train through `wcnb train` under this launcher (e.g. accelerate + DeepSpeed)
@@ -384,13 +384,15 @@ class EvolConfig(Config):
         if unknown := [k for k in self.additions.method_weights if k not in known]:
             raise ValueError(f"additions.method_weights: unknown method(s) {unknown} (known: {known})")
         if len(set(known)) != len(known): raise ValueError(f"additions.extra_methods: duplicate method name in {known}")
-        if not any(m.weight > 0 for m in self.methods()): raise ValueError('additions.method_weights: every method has weight 0')
+        if not any(m.weight > 0 for m in self.methods()):
+            raise ValueError('additions.method_weights: every method has weight 0')
         return self
 
     def methods(self) -> list[EvolMethod]:
         "The method set plus `extra_methods`, with `method_weights` applied."
         w = self.additions.method_weights
-        return [m.model_copy(update={'weight': w.get(m.name, m.weight)}) for m in method_set(self.method_set) + self.additions.extra_methods]
+        ms = method_set(self.method_set) + self.additions.extra_methods
+        return [m.model_copy(update={'weight': w.get(m.name, m.weight)}) for m in ms]
 
 # %% ../nbs/30_evol.ipynb #a2b9c197
 def _repo_root() -> Path:
@@ -410,7 +412,8 @@ def pick_seeds(cfg: EvolConfig) -> list[EvolRow]:
     if dup := [k for k, n in Counter(s.id for s in seeds).items() if n > 1]:
         raise WcnbError(f"{cfg.seeds}: duplicate seed id(s) {dup[:5]}; ids must be unique")
     if cfg.n_seeds and cfg.n_seeds < len(seeds): seeds = [seeds[i] for i in sorted(random.Random(cfg.seed).sample(range(len(seeds)), cfg.n_seeds))]
-    return [EvolRow(id=s.id, root_id=s.id, round=0, instruction=s.instruction, input=s.input, output=s.output) for s in seeds]
+    return [EvolRow(id=s.id, root_id=s.id, round=0, instruction=s.instruction, input=s.input, output=s.output)
+            for s in seeds]
 
 # %% ../nbs/30_evol.ipynb #480efd4a
 EVOL_ROLES = ('evolver', 'responder', 'equality_judge')
@@ -464,7 +467,7 @@ REASONS = {
     'copies_prompt':       'rule 4: the instruction copies words from the evolving prompt',
     'empty_instruction':   'the evolver returned no instruction',
     'unparsable':          'addition json_output: the reply is not JSON with a "question" string',
-    'reply_not_instruction': 'addition reply_rule: the evolver replied ("Certainly! Here is ...") instead of writing a question',
+    'reply_not_instruction': 'addition reply_rule: the evolver replied ("Certainly! Here is ...") instead of rewriting',
     'truncated':           'addition reject_truncated: the instruction or response hit max_tokens',
     'exec_failed':         'addition exec_check: the Python in the response did not run / its tests failed',
     'near_duplicate':      'addition near_dup: MinHash near-duplicate of a seed or an accepted sample',
@@ -497,7 +500,8 @@ def evolving_messages(prompt: str,  # the evolving prompt: a method's template f
                      ) -> list[dict]:
     "The chat turns the evolver gets for `prompt`: the paper's single user turn, after any additions' turns."
     head = []
-    if add.system_prompt: head.append(dict(role='system', content=SMALL_EVOLVER_SYSTEM_JSON if add.json_output else SMALL_EVOLVER_SYSTEM))
+    if add.system_prompt:
+        head.append(dict(role='system', content=SMALL_EVOLVER_SYSTEM_JSON if add.json_output else SMALL_EVOLVER_SYSTEM))
     code = {m.name: m for m in method_set('code')}
     for name, q, rewrite in FEW_SHOT[:add.few_shot]:
         head += [dict(role='user', content=code[name].prompt(q)),
@@ -508,7 +512,8 @@ def read_rewrite(text: str, add: Additions) -> tuple[str, str | None]:
     "The evolved instruction in the evolver's reply, and why it could not be read (None when it could)."
     if add.json_output:
         try: q = json.loads(text)['question']
-        except (json.JSONDecodeError, KeyError, TypeError): return '', f'not JSON with a "question" string: {text[:80]!r}'
+        except (json.JSONDecodeError, KeyError, TypeError):
+            return '', f'not JSON with a "question" string: {text[:80]!r}'
         if not isinstance(q, str): return '', f'"question" is not a string: {text[:80]!r}'
         text = q
     return (clean_instruction(text) if add.unwrap else text.strip()), None
@@ -518,7 +523,8 @@ def _instruction_rules(r: EvolRow, messages: list[dict], parent: EvolRow, finish
     "Reject `r` on its instruction: empty, copied from the evolving turns (rule 4), or by an addition's rule."
     add, shown = cfg.additions, '\n'.join(m['content'] for m in messages)
     if not r.instruction: r.reject('empty_instruction', 'the evolver returned an empty text')
-    elif cfg.rules.copies_prompt and (d := rule_copies_prompt(r.instruction, shown, question_of(parent))): r.reject('copies_prompt', d)
+    elif cfg.rules.copies_prompt and (d := rule_copies_prompt(r.instruction, shown, question_of(parent))):
+        r.reject('copies_prompt', d)
     elif add.reply_rule and (d := rule_reply(r.instruction)): r.reject('reply_not_instruction', d)
     elif add.reject_truncated and finish == 'length':
         r.reject('truncated', f'instruction hit sampling.evolve.max_tokens={cfg.sampling.evolve.max_tokens}')
@@ -544,7 +550,8 @@ def _params(cfg: EvolConfig, k: int) -> dict:
 def _judge(rows: list[EvolRow], parents: dict, k: int, models: Models, cfg: EvolConfig):
     "Rule 1: ask the equality judge whether each live row's instruction is Equal to its parent's."
     todo = live(rows)
-    convs = [[dict(role='user', content=JUDGE_PROMPT.format(first=question_of(parents[r.parent_id]), second=r.instruction))] for r in todo]
+    prompts = [JUDGE_PROMPT.format(first=question_of(parents[r.parent_id]), second=r.instruction) for r in todo]
+    convs = [[dict(role='user', content=p)] for p in prompts]
     for r, c in zip(todo, models.ask('equality_judge', convs, _sampling(cfg, 'judge', k), 'judge')):
         r.judge = v = parse_judgement(c.text)
         if v == 'equal' or (v == 'unclear' and cfg.rules.judge_unclear == 'reject'):
@@ -584,7 +591,8 @@ def _exec_check(rows: list[EvolRow], check: ExecCheck):
     codes = [extract_python(r.output) for r in todo]
     with_code = [(r, c) for r, c in zip(todo, codes) if c is not None]
     lim = Limits(wall_s=check.timeout, cpu_s=check.timeout)
-    results = dict(zip([id(r) for r, _ in with_code], run_programs([c for _, c in with_code], limits=lim) if with_code else []))
+    ran = run_programs([c for _, c in with_code], limits=lim) if with_code else []
+    results = dict(zip([id(r) for r, _ in with_code], ran))
     for r, code in zip(todo, codes):
         r.exec = e = exec_record(code, results.get(id(r)))
         if _exec_failed(e, check.drop): r.reject('exec_failed', f"{e.verdict}: {e.why[:120]}")
@@ -593,7 +601,8 @@ def _exec_check(rows: list[EvolRow], check: ExecCheck):
 def _write(rows: list[EvolRow], acc: JsonlAppender, rej: JsonlAppender, index: NearDupIndex | None):
     "Append finished rows in order; an accepted row is checked against, then added to, the near-duplicate index."
     for r in rows:
-        if not r.rejected and index and (m := index.match(r.instruction)): r.reject('near_duplicate', f'Jaccard ≈ {m[1]} with {m[0]}')
+        if not r.rejected and index and (m := index.match(r.instruction)):
+            r.reject('near_duplicate', f'Jaccard ≈ {m[1]} with {m[0]}')
         r.tokens = Tokens(instruction=count_tokens(question_of(r)), output=count_tokens(r.output))
         (rej if r.rejected else acc).append(r.line())
         if index and not r.rejected: index.add(r.id, question_of(r))
@@ -613,7 +622,9 @@ def run_round_zero(seeds: list[EvolRow], out: Path, models: Models, cfg: EvolCon
     with acc, rej:
         todo = [s.model_copy() for s in seeds if s.id not in acc.done_keys]
         for batch in _batches(todo, cfg.batch_size):
-            for r in batch: r.responder, r.created = models.spec('responder') if not r.output and cfg.respond_seeds else None, _now()
+            for r in batch:
+                r.created = _now()
+                r.responder = models.spec('responder') if not r.output and cfg.respond_seeds else None
             _respond([r for r in batch if r.responder], 0, models, cfg, stage='respond_seeds', rules=False)
             if cfg.additions.exec_check: _exec_check(batch, cfg.additions.exec_check)
             _write(batch, acc, rej, None)
@@ -647,9 +658,12 @@ def next_population(accepted: list[EvolRow], rejected: list[EvolRow], by_id: dic
 def load_scorer(ref: str) -> Callable:
     "The scorer named by `ref`: a name in `SCORERS`, or 'package.module:function'."
     mod, _, fn = SCORERS.get(ref, ref).partition(':')
-    if not mod or not fn: raise WcnbError(f"field 'evol_stop.scorer': {ref!r} is not a built-in ({', '.join(SCORERS)}) or 'package.module:function'")
+    if not mod or not fn:
+        raise WcnbError(f"field 'evol_stop.scorer': {ref!r} is not a built-in ({', '.join(SCORERS)}) "
+                        "or 'package.module:function'")
     try: f = getattr(importlib.import_module(mod), fn)
-    except (ImportError, AttributeError) as e: raise WcnbError(f"field 'evol_stop.scorer': cannot load {ref!r} ({e})") from None
+    except (ImportError, AttributeError) as e:
+        raise WcnbError(f"field 'evol_stop.scorer': cannot load {ref!r} ({e})") from None
     if not callable(f): raise WcnbError(f"field 'evol_stop.scorer': {ref!r} is not callable")
     return f
 
@@ -665,7 +679,8 @@ def score_round(cfg: EvolStop, out: Path, k: int) -> dict:
     extra = dict(got) if isinstance(got, dict) else {}
     score = extra.pop('score', None) if isinstance(got, dict) else got
     if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score):
-        raise WcnbError(f"evol_stop scorer {cfg.scorer!r} returned {got!r} for round {k}; expected a finite number (or a dict with 'score')")
+        raise WcnbError(f"evol_stop scorer {cfg.scorer!r} returned {got!r} for round {k}; "
+                        "expected a finite number (or a dict with 'score')")
     return dict(status='scored', score=float(score), seconds=round(time.time() - t0, 1), **extra)
 
 def stop_decision(curve: list[tuple[int, float]], patience: int = 1, min_delta: float = 0.0) -> tuple[bool, int, str]:
@@ -817,7 +832,8 @@ def lineage(evol_dir: str | Path, sample_id: str, rows: dict | None = None) -> l
     if sample_id not in rows: raise WcnbError(f"{evol_dir}: no sample with id {sample_id!r}")
     chain = [rows[sample_id]]
     while (pid := chain[-1].parent_id) is not None:
-        if pid not in rows or len(chain) > 10_000: raise WcnbError(f"{evol_dir}: parent {pid!r} of {chain[-1].id!r} is missing")
+        if pid not in rows or len(chain) > 10_000:
+            raise WcnbError(f"{evol_dir}: parent {pid!r} of {chain[-1].id!r} is missing")
         chain.append(rows[pid])
     return chain[::-1]
 
@@ -833,7 +849,8 @@ def format_lineage(chain: list[EvolRow], width: int = 0) -> str:
         out.append(f"── round {r.round} · {r.id} · {how} · {status}")
         out.append('   instruction: ' + _clip(question_of(r), width).replace('\n', '\n   '))
         if r.output: out.append('   response:    ' + _clip(r.output, width).replace('\n', '\n   '))
-        if (e := r.exec) and e.code: out.append(f"   exec: runs={e.runs} tests={e.has_tests} pass={e.tests_pass} ({e.verdict})")
+        if (e := r.exec) and e.code:
+            out.append(f"   exec: runs={e.runs} tests={e.has_tests} pass={e.tests_pass} ({e.verdict})")
     return '\n'.join(out)
 
 def cli_lineage(sample_id: str = typer.Argument(..., help='Sample id, e.g. wcnb-007.1.2'),
@@ -881,15 +898,18 @@ def plot_stats(manifest: dict, path: str | Path | None = None):
     for i, (key, label) in enumerate([('instruction_tokens', 'instruction'), ('response_tokens', 'response')]):
         st = series_style(i)
         ax[1, 0].plot(ks, [s[key] for s in rounds], marker=st['marker'], color=st['color'], label=label)
-    ax[1, 0].set(xlabel='round', ylabel='mean tokens', title='lengths of accepted samples', xticks=ks); ax[1, 0].legend()
+    ax[1, 0].set(xlabel='round', ylabel='mean tokens', title='lengths of accepted samples', xticks=ks)
+    ax[1, 0].legend()
     for i, (key, label) in enumerate([('exec_run_rate', 'code runs'), ('tests_rate', 'tests pass')]):
         ys = [s.get(key) if key != 'tests_rate' else (s['exec_tests_pass'] / s['exec_with_tests'] if s['exec_with_tests'] else None) for s in rounds]
         st = series_style(i)
-        ax[1, 1].plot(ks, [math.nan if y is None else y for y in ys], marker=st['marker'], color=st['color'], label=label)
+        ys = [math.nan if y is None else y for y in ys]
+        ax[1, 1].plot(ks, ys, marker=st['marker'], color=st['color'], label=label)
     ax[1, 1].set(xlabel='round', ylabel='fraction of responses with Python', ylim=(-0.02, 1.02), title='execution check', xticks=ks)
     ax[1, 1].legend()
     adds = ', '.join(manifest.get('additions') or []) or 'none (the paper)'
-    fig.suptitle(f"Code Evol-Instruct · run {manifest['run']} · evolver {manifest['models']['evolver']} · additions: {adds}")
+    evolver = manifest['models']['evolver']
+    fig.suptitle(f"Code Evol-Instruct · run {manifest['run']} · evolver {evolver} · additions: {adds}")
     if path: fig.savefig(path, dpi=120)
     return fig
 
@@ -899,7 +919,8 @@ def _bars(ax, ks: list[int], series: dict[str, list], ylabel: str, title: str):
     bottom = [0] * len(ks)
     for i, (name, ys) in enumerate(series.items()):
         st = series_style(i)
-        ax.bar(ks, ys, bottom=bottom, label=name, color=st['color'], hatch=st['hatch'], edgecolor='black', linewidth=0.5)
+        ax.bar(ks, ys, bottom=bottom, label=name, color=st['color'], hatch=st['hatch'], edgecolor='black',
+               linewidth=0.5)
         bottom = [b + y for b, y in zip(bottom, ys)]
     ax.set(xlabel='round', ylabel=ylabel, title=title, xticks=ks); ax.legend(fontsize=8)
 
@@ -908,20 +929,24 @@ def plot_evol_stop(manifest: dict, path: str | Path | None = None):
     import matplotlib.pyplot as plt
     from wizardcoder_nb.viz import series_style
     curve = manifest.get('evol_stop_curve') or []
-    if not curve: raise WcnbError(f"run {manifest.get('run')}: no Evol Stop scores in its manifest (evol_stop.enabled was off)")
+    if not curve:
+        raise WcnbError(f"run {manifest.get('run')}: no Evol Stop scores in its manifest (evol_stop.enabled was off)")
     ks, ys, st = [c['round'] for c in curve], [c['score'] for c in curve], series_style(0)
     last = manifest['evol_stop'][str(ks[-1])]
     fig, ax = plt.subplots(figsize=(6, 3.6), constrained_layout=True)
     ax.plot(ks, ys, marker=st['marker'], color=st['color'], label='dev score')
-    ax.axvline(last['best_round'], color=series_style(1)['color'], linestyle='--', label=f"best: round {last['best_round']}")
-    if last.get('stop'): ax.scatter([ks[-1]], [ys[-1]], marker='x', s=80, color=series_style(3)['color'], zorder=3, label='drop: stop')
-    ax.set(xlabel='round (data: rounds 0..k)', ylabel='dev score', xticks=ks, title=f"Evol Stop · run {manifest['run']}")
+    best = last['best_round']
+    ax.axvline(best, color=series_style(1)['color'], linestyle='--', label=f'best: round {best}')
+    if last.get('stop'):
+        ax.scatter([ks[-1]], [ys[-1]], marker='x', s=80, color=series_style(3)['color'], zorder=3, label='drop: stop')
+    ax.set(xlabel='round (data: rounds 0..k)', ylabel='dev score', xticks=ks,
+           title=f"Evol Stop · run {manifest['run']}")
     ax.legend(fontsize=8)
     if path: fig.savefig(path, dpi=120)
     return fig
 
 # %% ../nbs/30_evol.ipynb #7ce21333
-def load_evol_config(path: str | Path | None = None,  # a flat EvolConfig YAML or a run config (its `evolve:` + `models:`)
+def load_evol_config(path: str | Path | None = None,  # a flat EvolConfig YAML, or a run config (`evolve:` + `models:`)
                      overrides: list[str] | dict | None = None,  # `['a.b=1']` or `{'a.b': 1}`; None values are skipped
                     ) -> EvolConfig:
     "An `EvolConfig` from YAML `path` with `overrides` applied; errors name file:line or the override."
@@ -929,15 +954,16 @@ def load_evol_config(path: str | Path | None = None,  # a flat EvolConfig YAML o
     return load_config(EvolConfig, path, overrides=ov, section='evolve', shared=('models',))
 
 # %% ../nbs/30_evol.ipynb #52df9ee2
-def cli_evolve(config: Path = typer.Option(None, help='YAML config: EvolConfig fields, or a run config (its evolve: section and models:).'),
+def cli_evolve(config: Path = typer.Option(None, help='YAML: EvolConfig fields, or a run config (evolve: + models:).'),
                seeds: Path = typer.Option(None, help='Seed file: Code Alpaca JSON or JSONL with `instruction` (overrides the config).'),
                rounds: int = typer.Option(None, help='Evolution rounds after the seeds (overrides the config).'),
                n_seeds: int = typer.Option(None, '--n-seeds', help='How many seeds to draw (overrides the config).'),
-               set_: list[str] = typer.Option([], '--set', help='Override a setting: KEY=VALUE, e.g. --set additions.few_shot=3 (repeatable).'),
+               set_: list[str] = typer.Option([], '--set', help='KEY=VALUE override, e.g. additions.few_shot=3 (repeatable).'),
                out: Path = typer.Option(None, help='Output folder (default: data/<run>/evol).')):
     "Evolve seed instructions with Code Evol-Instruct; rerun the same command to resume after a kill."
     from wizardcoder_nb.core import parse_overrides
-    ov = {k: v for k, v in dict(seeds=str(seeds) if seeds else None, rounds=rounds, n_seeds=n_seeds).items() if v is not None}
+    flags = dict(seeds=str(seeds) if seeds else None, rounds=rounds, n_seeds=n_seeds)
+    ov = {k: v for k, v in flags.items() if v is not None}
     cfg = load_evol_config(config, ov | parse_overrides(set_))
     out = out or Path('data') / cfg.run / 'evol'
     man = run_evolution(cfg, out)

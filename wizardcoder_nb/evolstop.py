@@ -6,7 +6,8 @@
 from __future__ import annotations
 import time
 from pathlib import Path
-from .core import Problem, Sample, WcnbError, parse_record, read_jsonl_lines, stable_hash, atomic_write_json
+from .core import (Problem, Sample, WcnbError, atomic_write_json, parse_record, read_jsonl_lines,
+                                 stable_hash)
 
 # %% auto #0
 __all__ = ['MBPP_DEV_IDS', 'mbpp_dev', 'run_dev', 'score_dev', 'check', 'finetune_score']
@@ -19,7 +20,7 @@ def mbpp_dev(n: int | None = None  # the first `n` validation tasks (None: all 9
     "MBPP's validation split (tasks 511-600) as Problems, from the shipped file."
     from wizardcoder_nb.data import MbppRow, _mbpp, shipped_file
     path = shipped_file('mbpp')
-    if path is None: raise WcnbError("MBPP's shipped file is missing from the package (wizardcoder_nb/resources/benchmarks/mbpp)")
+    if path is None: raise WcnbError("MBPP's shipped file is missing (wizardcoder_nb/resources/benchmarks/mbpp)")
     rows = [(i, r) for i, r in read_jsonl_lines(path) if r.get('task_id') in MBPP_DEV_IDS]
     out = [_mbpp(parse_record(r, MbppRow, f'{path}:{i}'), 'mbpp') for i, r in rows]
     if len(out) != len(MBPP_DEV_IDS): raise WcnbError(f"{path}: expected MBPP tasks 511-600, found {len(out)} of them")
@@ -67,7 +68,8 @@ def check(cfg) -> None:
     "Validate the Evol Stop settings the `finetune` scorer uses (called before evolution starts)."
     _train_config(cfg)
     if cfg.dev_tasks and cfg.dev_tasks > len(MBPP_DEV_IDS):
-        raise WcnbError(f"field 'evol_stop.dev_tasks': MBPP's validation split has {len(MBPP_DEV_IDS)} tasks, not {cfg.dev_tasks}")
+        raise WcnbError(f"field 'evol_stop.dev_tasks': MBPP's validation split has {len(MBPP_DEV_IDS)} tasks, "
+                        f"not {cfg.dev_tasks}")
 
 def finetune_score(evol_dir: str | Path,  # the evolution folder (round_k.jsonl files)
                    k: int,  # the round just finished: the model is tuned on rounds 0..k
@@ -77,14 +79,18 @@ def finetune_score(evol_dir: str | Path,  # the evolution folder (round_k.jsonl 
     from wizardcoder_nb.merge import merge_rounds
     from wizardcoder_nb.train import hf_spec, train_model
     tcfg, t0 = _train_config(cfg), time.time()
-    work = Path(evol_dir) / 'evol_stop' / f"round_{k}-{stable_hash(cfg.model_dump(mode='json', exclude={'enabled', 'patience', 'min_delta'}), 8)}"
+    settings = stable_hash(cfg.model_dump(mode='json', exclude={'enabled', 'patience', 'min_delta'}), 8)
+    work = Path(evol_dir) / 'evol_stop' / f'round_{k}-{settings}'
     stats = merge_rounds(evol_dir, f'0-{k}', work / 'train.jsonl', tokenizer=tcfg.model)
-    summary = (_launch(cfg.launcher, tcfg, work) if cfg.launcher else train_model(tcfg, work / 'train.jsonl', work / 'model'))
-    if not summary.get('complete'): raise WcnbError(f"evol stop, round {k}: training stopped early ({summary}); rerun to resume")
+    data, model_dir = work / 'train.jsonl', work / 'model'
+    summary = _launch(cfg.launcher, tcfg, work) if cfg.launcher else train_model(tcfg, data, model_dir)
+    if not summary.get('complete'):
+        raise WcnbError(f"evol stop, round {k}: training stopped early ({summary}); rerun to resume")
     t1 = time.time()
     spec = hf_spec(work / 'model').replace('hf:', f'{cfg.backend}:', 1)
     dev = score_dev(spec, mbpp_dev(cfg.dev_tasks), cfg.max_new_tokens,
-                    dict(cache_path=str(work / 'answers.sqlite'), concurrency=8, dtype='float32' if cfg.backend == 'hf' else 'auto'))
+                    dict(cache_path=str(work / 'answers.sqlite'), concurrency=8,
+                         dtype='float32' if cfg.backend == 'hf' else 'auto'))
     atomic_write_json(work / 'score.json', dev)
     return dict(score=dev['score'], passed=dev['passed'], tasks=dev['tasks'], train_samples=stats['samples'],
                 train_tokens=stats['tokens'], steps=summary.get('steps'), train_seconds=round(t1 - t0, 1),
@@ -99,5 +105,6 @@ def _launch(launcher: str, tcfg, work: Path) -> dict:
     section = atomic_write_text(work / 'train.yaml', yaml.safe_dump(tcfg.model_dump(mode='json')))
     cmd = [*shlex.split(launcher), str(Path(sys.executable).parent / 'wcnb'), 'train', '--config', str(section),
            '--data', str(work / 'train.jsonl'), '--out', str(work / 'model')]
-    if (r := subprocess.run(cmd)).returncode: raise WcnbError(f"evol stop: `{' '.join(cmd)}` exited with {r.returncode}")
+    if (r := subprocess.run(cmd)).returncode:
+        raise WcnbError(f"evol stop: `{' '.join(cmd)}` exited with {r.returncode}")
     return json.loads((work / 'model' / 'summary.json').read_text())

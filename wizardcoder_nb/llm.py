@@ -250,7 +250,7 @@ class OpenAIBackend:
         if s.stop: kw['stop'] = s.stop
         if self.cfg.extra_body: kw['extra_body'] = self.cfg.extra_body
         if s.json_schema:
-            if kind != 'chat': raise WcnbError(f"{self.cfg.spec}: json_schema needs chat requests on the openai backend")
+            if kind != 'chat': raise WcnbError(f"{self.cfg.spec}: json_schema needs chat requests (openai backend)")
             kw['response_format'] = {'type': 'json_schema', 'json_schema': {'name': 'reply', 'schema': s.json_schema}}
         c = self.client(slot)
         create = c.chat.completions.create if kind == 'chat' else c.completions.create
@@ -639,7 +639,7 @@ ROLES = ('evolver', 'responder', 'equality_judge', 'decontam_judge', 'similarity
 _ROLE_BASE = {'progress': False}   # stages show their own progress; a role may turn the engine's bars back on
 
 class Roles(Config):
-    "One model per role: each a dict of `LLMConfig` fields over `default` (a string is a spec); a role left out is `default`."
+    "One model per role: `LLMConfig` fields over `default` (a string is a spec); a role left out is `default`."
     default: dict[str, Any] = {}                # LLMConfig fields shared by every role (spec 'embedded' unless set)
     evolver: dict[str, Any] | None = None       # rewrites instructions (Code Evol-Instruct)
     responder: dict[str, Any] | None = None     # answers them
@@ -657,7 +657,8 @@ class Roles(Config):
         if v is None: return v
         base = {} if info.field_name == 'default' else info.data.get('default', {})
         try: LLMConfig.model_validate({**_ROLE_BASE, **base, **v})
-        except ValidationError as e: raise ValueError('; '.join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())) from None
+        except ValidationError as e:
+            raise ValueError('; '.join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())) from None
         return v
 
     def resolve(self, role: str) -> LLMConfig:

@@ -53,15 +53,17 @@ def token_counter(tokenizer: str | None = None) -> Callable[[str], int]:
         return count_tokens
     from transformers import AutoTokenizer
     try: tok = AutoTokenizer.from_pretrained(str(tokenizer))
-    except (OSError, ValueError) as e: raise WcnbError(f"tokenizer {tokenizer!r}: cannot load it ({e}); token matching counts "
-                                                       "with the base model's own tokenizer") from None
+    except (OSError, ValueError) as e:
+        raise WcnbError(f"tokenizer {tokenizer!r}: cannot load it ({e}); token matching counts with the base model's "
+                        "own tokenizer") from None
     return lambda text: len(tok(text, add_special_tokens=False)['input_ids']) if text else 0
 
 def row_tokens(s: EvolSample, tokenizer: str | None = None) -> int:
     "Instruction + input + output tokens of a row under `tokenizer` (the embedded model's: as `evol` recorded them)."
     from wizardcoder_nb.evol import question_of
     t = getattr(s, 'tokens', None)
-    if tokenizer in EMBEDDED_NAMES and isinstance(t, dict) and {'instruction', 'output'} <= t.keys(): return t['instruction'] + t['output']
+    if tokenizer in EMBEDDED_NAMES and isinstance(t, dict) and {'instruction', 'output'} <= t.keys():
+        return t['instruction'] + t['output']
     count = token_counter(tokenizer)
     return count(question_of(s)) + count(s.output)
 
@@ -106,7 +108,8 @@ def merge_rounds(evol_dir: str | Path, rounds: str | int | list = '0-3', out_pat
     out_path = Path(out_path or evol_dir.parent / 'train.jsonl')
     write_jsonl(out_path, [{c: r.get(c) for c in COLUMNS} for r in chosen])
     stats = dict(evol_dir=str(evol_dir), rounds=ks, per_round=per, dropped_no_output=no_output, match=match,
-                 target=target, seed=seed, tokenizer=tokenizer or 'embedded', samples=len(chosen), tokens=sum(r['_tokens'] for r in chosen),
+                 target=target, seed=seed, tokenizer=tokenizer or 'embedded', samples=len(chosen),
+                 tokens=sum(r['_tokens'] for r in chosen),
                  samples_by_round=dict(Counter(r['round'] for r in chosen)), out=str(out_path), sha256=file_sha256(out_path))
     atomic_write_json(stats_path(out_path), stats)
     return stats
@@ -126,10 +129,12 @@ def cli_merge(run: str = typer.Option('demo', help='Run name: reads data/<run>/e
               match: str = typer.Option(None, help="Match the merged set to a budget: 'samples' or 'tokens'."),
               target: int = typer.Option(None, help='Budget for --match (default: the size of round 0).'),
               seed: int = typer.Option(0, help='Seed of the matching draw.'),
-              tokenizer: str = typer.Option(None, help="The base model whose tokenizer counts tokens (hub id or folder; default: the embedded model's).")):
+              tokenizer: str = typer.Option(None, help="Base model whose tokenizer counts tokens (hub id or folder; "
+                                                       "default: the embedded model's).")):
     "Merge evolution rounds into a training set (instruction/output JSONL loadable by `datasets`)."
     if match not in (None, 'samples', 'tokens'): raise WcnbError(f"--match: {match!r} is not 'samples' or 'tokens'")
     d = evol_dir or Path('data') / run / 'evol'
     st = merge_rounds(d, rounds, out or d.parent / 'train.jsonl', match, target, seed, tokenizer)
-    typer.echo(f"{st['samples']} samples, {st['tokens']:,} tokens of {st['tokenizer']} (rounds {st['rounds']}: {st['samples_by_round']}; "
+    typer.echo(f"{st['samples']} samples, {st['tokens']:,} tokens of {st['tokenizer']} "
+               f"(rounds {st['rounds']}: {st['samples_by_round']}; "
                f"{st['dropped_no_output']} without a response dropped) → {st['out']}")

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 import typer
 from pydantic import Field, field_validator, model_validator
-from .core import (Config, WcnbError, atomic_dir, atomic_write_json, load_config, parse_overrides, parse_record,
-                                 stable_hash)
+from .core import (Config, WcnbError, atomic_dir, atomic_write_json, load_config, parse_overrides,
+                                 parse_record, stable_hash)
 from .llm import Roles
 from .report import ReportConfig
 from .merge import parse_rounds
@@ -77,7 +77,8 @@ def pipeline_notebooks(folder: Path | None = None) -> dict[str, Path]:
 
 # %% ../nbs/80_run.ipynb #9996c581
 STAGE_INPUTS = {  # the config fields each stage's result depends on
-    'evolve': ['evolve', 'models'], 'merge': ['variants', 'train'], 'decontaminate': ['decontaminate', 'variants', 'models'],
+    'evolve': ['evolve', 'models'], 'merge': ['variants', 'train.model'],   # token matching counts with the base model
+    'decontaminate': ['decontaminate', 'variants', 'models'],
     'train': ['train', 'variants', 'train_launcher'],
     'generate': ['generate', 'benchmarks', 'variants', 'evaluate_base', 'base_generate', 'finetuned_backend'],
     'evaluate': ['evaluate', 'benchmarks'], 'report': ['report']}
@@ -92,8 +93,13 @@ def read_marker(paths: RunPaths, stage: str) -> dict:
 
 def stage_key(config: dict, stage: str, previous: dict) -> str:
     "Hash of what `stage` depends on: its config fields and the previous stage's record."
-    return stable_hash(dict(stage=stage, inputs={k: config.get(k) for k in STAGE_INPUTS[stage]},
+    return stable_hash(dict(stage=stage, inputs={k: _dig(config, k) for k in STAGE_INPUTS[stage]},
                             previous=[previous.get('key'), previous.get('finished')]))
+
+def _dig(config: dict, key: str):
+    "The value at dotted `key` of `config` (None when absent)."
+    for part in key.split('.'): config = config.get(part) if isinstance(config, dict) else None
+    return config
 
 def is_done(paths: RunPaths, stage: str, key: str) -> bool:
     "Did `stage` finish with this key, and are all its outputs still there?"
@@ -231,7 +237,8 @@ class RunConfig(Config):
         if self.evolve.models != self.models: self.evolve = self.evolve.model_copy(update={'models': self.models})
         want, d = self.models.resolve('decontam_judge'), self.decontaminate
         if 'judge' in d.model_fields_set and d.judge is not None and d.judge != want:
-            raise ValueError("decontaminate.judge: a run config names the judge in models.decontam_judge (null turns it off)")
+            raise ValueError("decontaminate.judge: a run config names the judge in models.decontam_judge "
+                             "(null turns it off)")
         if d.judge is not None and d.judge != want: self.decontaminate = d.model_copy(update={'judge': want})
         return self
 
@@ -344,8 +351,8 @@ def stage_merge(cfg: RunConfig, paths: RunPaths) -> dict:
     record_outputs(paths, 'merge', files | {f'{t}/stats': stats_path(p) for t, p in files.items()})
     sizes = {}
     for v in cfg.variants:
-        st = merge_rounds(paths.evol_dir, v.rounds, files[v.tag], match=v.match, target=v.match_target, seed=v.merge_seed,
-                          tokenizer=cfg.train.model)  # Table 4 counts tokens as the base model sees them
+        st = merge_rounds(paths.evol_dir, v.rounds, files[v.tag], match=v.match, target=v.match_target,
+                          seed=v.merge_seed, tokenizer=cfg.train.model)  # Table 4: tokens as the base model sees them
         sizes[v.tag] = dict(rounds=v.rounds, samples=st['samples'], tokens=st['tokens'])
     return sizes
 
@@ -461,26 +468,33 @@ def _plan_row(stage: str, role: str, llm_cfg, requests: int, prompt_tokens: int,
 def plan_evolve(cfg: RunConfig) -> list[dict]:
     "Evolution's requests per role: seeds answered, then per round one rewrite, one judgement, one answer per parent."
     from wizardcoder_nb.evol import JUDGE_PROMPT, draw_method, evolving_messages, pick_seeds, question_of
-    from wizardcoder_nb.llm import approx_tokens
+    from wizardcoder_nb.llm import approx_tokens as tok
     ev, m = cfg.evolve, cfg.models
     seeds, R, s = pick_seeds(ev), ev.rounds, ev.sampling
     n, qs = len(seeds), [question_of(x) for x in seeds]
-    unanswered = [q for x, q in zip(seeds, qs) if not x.output] if ev.respond_seeds else []
-    evolve_pt = sum(approx_tokens(evolving_messages(draw_method(ev.methods(), ev.seed, 1, x.id).prompt(q), ev.additions)) for x, q in zip(seeds, qs))
-    child = 4 * s.evolve.max_tokens  # characters of the longest rewrite
-    rows = [_plan_row('evolve', 'responder', m.resolve('responder'), len(unanswered) + n * R,
-                      sum(approx_tokens([dict(content=q)]) for q in unanswered) + n * R * (s.evolve.max_tokens + 6),
-                      (len(unanswered) + n * R) * s.respond.max_tokens),
+    todo = [q for x, q in zip(seeds, qs) if not x.output] if ev.respond_seeds else []
+    prompts = [draw_method(ev.methods(), ev.seed, 1, x.id).prompt(q) for x, q in zip(seeds, qs)]
+    evolve_pt = sum(tok(evolving_messages(p, ev.additions)) for p in prompts)
+    answers = len(todo) + n * R
+    respond_pt = sum(tok([dict(content=q)]) for q in todo) + n * R * (s.evolve.max_tokens + 6)  # longest rewrites
+    rows = [_plan_row('evolve', 'responder', m.resolve('responder'), answers, respond_pt,
+                      answers * s.respond.max_tokens),
             _plan_row('evolve', 'evolver', m.resolve('evolver'), n * R, evolve_pt * R, n * R * s.evolve.max_tokens)]
     if ev.rules.equal and R:
-        judge_pt = sum(approx_tokens([dict(content=JUDGE_PROMPT.format(first=q, second='x' * child))]) for q in qs)
-        rows.append(_plan_row('evolve', 'equality_judge', m.resolve('equality_judge'), n * R, judge_pt * R, n * R * s.judge_max_tokens))
-    if ev.evol_stop.enabled:
-        tasks = ev.evol_stop.dev_tasks or 90
-        rows.append(dict(stage='evolve', role=f'evol stop ({R + 1} fine-tunes)', model=f"{ev.evol_stop.train.get('model', 'embedded')} tuned",
-                         requests=(R + 1) * tasks, prompt_tokens=(R + 1) * tasks * 120,
-                         completion_tokens=(R + 1) * tasks * ev.evol_stop.max_new_tokens, cost=0.0))
-    return rows
+        longest = 'x' * 4 * s.evolve.max_tokens
+        judge_pt = sum(tok([dict(content=JUDGE_PROMPT.format(first=q, second=longest))]) for q in qs)
+        rows.append(_plan_row('evolve', 'equality_judge', m.resolve('equality_judge'), n * R, judge_pt * R,
+                              n * R * s.judge_max_tokens))
+    return rows + _plan_evol_stop(cfg)
+
+def _plan_evol_stop(cfg: RunConfig) -> list[dict]:
+    "Evol Stop's dev-set answers: one per task after each round, from a model tuned locally (no API cost)."
+    st, R = cfg.evolve.evol_stop, cfg.evolve.rounds
+    if not st.enabled: return []
+    tasks = (R + 1) * (st.dev_tasks or 90)
+    model = f"{st.train.get('model', 'embedded')} tuned"
+    return [dict(stage='evolve', role=f'evol stop ({R + 1} fine-tunes)', model=model, requests=tasks,
+                 prompt_tokens=tasks * 120, completion_tokens=tasks * st.max_new_tokens, cost=0.0)]
 
 def plan_decontaminate(cfg: RunConfig) -> list[dict]:
     "The decontamination judge's pairs (at most `judge_per_row` per training row, `judge_max_pairs` per variant)."
@@ -490,8 +504,10 @@ def plan_decontaminate(cfg: RunConfig) -> list[dict]:
     d = cfg.decontaminate
     if d.judge is None: return []
     rows_max = len(pick_seeds(cfg.evolve)) * (cfg.evolve.rounds + 1)
-    pairs = sum(min(rows_max * d.judge_per_row, d.judge_max_pairs if d.judge_max_pairs is not None else 10**12) for _ in cfg.variants)
-    per = approx_tokens(judge_conversation('x' * d.judge_max_chars, 'x' * d.judge_max_chars))
+    per_variant = rows_max * d.judge_per_row
+    if d.judge_max_pairs is not None: per_variant = min(per_variant, d.judge_max_pairs)
+    pairs, side = per_variant * len(cfg.variants), 'x' * d.judge_max_chars
+    per = approx_tokens(judge_conversation(side, side))
     out = [_plan_row('decontaminate', 'decontam_judge', d.judge, pairs, pairs * per, pairs * 4)]
     if d.llm_score:
         k = d.llm_score_items * len(d.benchmarks) * (cfg.evolve.rounds + 1)
@@ -503,14 +519,14 @@ def plan_generate(cfg: RunConfig) -> list[dict]:
     from wizardcoder_nb.data import load_benchmark
     from wizardcoder_nb.llm import approx_tokens
     from wizardcoder_nb.templates import build_prompt
-    paths, out = RunPaths(cfg.run), []
-    for tag, g in generation_configs(cfg, paths).items():
+    out = []
+    for tag, g in generation_configs(cfg, RunPaths(cfg.run)).items():
+        model = g.model if tag == 'base' else f'{cfg.finetuned_backend}:models/{cfg.run}/{tag}'
         for b in cfg.benchmarks:
-            probs = load_benchmark(b, g.data_dir)[:g.limit]
-            pt = sum(approx_tokens(bp.text if bp.text is not None else bp.messages) for bp in (build_prompt(p, g.template, g.tabs) for p in probs))
-            model = g.model if tag == 'base' else f'{cfg.finetuned_backend}:models/{cfg.run}/{tag}'
-            out.append(_plan_row(f'generate {b}', 'base model' if tag == 'base' else f'fine-tuned ({tag})', model,
-                                 len(probs), pt * g.n, len(probs) * g.n * g.max_new_tokens))
+            bps = [build_prompt(p, g.template, g.tabs) for p in load_benchmark(b, g.data_dir)[:g.limit]]
+            pt = sum(approx_tokens(bp.text if bp.text is not None else bp.messages) for bp in bps)
+            role = 'base model' if tag == 'base' else f'fine-tuned ({tag})'
+            out.append(_plan_row(f'generate {b}', role, model, len(bps), pt * g.n, len(bps) * g.n * g.max_new_tokens))
     return out
 
 def plan_run(cfg: RunConfig) -> list[dict]:
@@ -521,10 +537,12 @@ def format_plan(rows: list[dict]) -> str:
     "The plan as a table, with totals (cost unknown when a model has no price)."
     from wizardcoder_nb.evol import format_table
     known = [r['cost'] for r in rows if r['cost'] is not None]
-    total = dict(stage='total', role='', model='', **{k: sum(r[k] for r in rows) for k in ('requests', 'prompt_tokens', 'completion_tokens')},
-                 cost=round(sum(known), 4) if len(known) == len(rows) else f'≥{round(sum(known), 4)} + ?')
-    fmt = lambda r: r | dict(cost='?' if r['cost'] is None else (f"${r['cost']:,.4f}" if isinstance(r['cost'], float) else r['cost']))
-    return format_table([fmt(r) for r in rows + [total]]) + '\ntrain, evaluate, report: local compute, no model requests'
+    sums = {k: sum(r[k] for r in rows) for k in ('requests', 'prompt_tokens', 'completion_tokens')}
+    cost = round(sum(known), 4) if len(known) == len(rows) else f'≥{round(sum(known), 4)} + ?'
+    money = lambda c: '?' if c is None else (f'${c:,.4f}' if isinstance(c, float) else c)
+    total = dict(stage='total', role='', model='', **sums, cost=money(cost))
+    table = [r | dict(cost=money(r['cost'])) for r in rows] + [total]
+    return format_table(table) + '\ntrain, evaluate, report: local compute, no model requests'
 
 # %% ../nbs/80_run.ipynb #c47ebdaf
 def cli_run(config: Path = typer.Option(Path('configs/tiny-cpu.yaml'), '--config', '-c', help='Run config (YAML).'),
@@ -533,7 +551,8 @@ def cli_run(config: Path = typer.Option(Path('configs/tiny-cpu.yaml'), '--config
             only: list[str] = typer.Option([], '--only', help='Run only these stages (repeatable or comma-separated).'),
             set_: list[str] = typer.Option([], '--set', help='Override a config value: KEY=VALUE, e.g. --set train.epochs=2 (repeatable).'),
             out: Path = typer.Option(Path('.'), '--out', help='Folder that holds data/, models/ and runs/.'),
-            dry_run: bool = typer.Option(False, '--dry-run', help="Print each stage's requests, tokens and cost per role and model; run nothing.")):
+            dry_run: bool = typer.Option(False, '--dry-run',
+                                         help="Print each stage's requests, tokens and cost per role and model; run nothing.")):
     "Run the whole pipeline from a config with papermill; a re-run resumes where the last one stopped."
     stages = [s.strip() for o in only for s in o.split(',') if s.strip()] or None
     if dry_run:
