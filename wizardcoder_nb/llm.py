@@ -13,8 +13,8 @@ from . import assets
 from .core import Config, WcnbError, parse_record, stable_hash, wcnb_home
 
 # %% auto #0
-__all__ = ['BACKENDS', 'SPEC_HELP', 'DEFAULT_PRICES', 'ROLES', 'ModelSpec', 'parse_spec', 'Sampling', 'Choice', 'Completion',
-           'Price', 'LLMConfig', 'default_cache_path', 'price_for', 'request_key', 'Cache', 'BadReply',
+__all__ = ['BACKENDS', 'SPEC_HELP', 'DEFAULT_PRICES', 'ROLES', 'SERVED_BY', 'ModelSpec', 'parse_spec', 'Sampling', 'Choice',
+           'Completion', 'Price', 'LLMConfig', 'default_cache_path', 'price_for', 'request_key', 'Cache', 'BadReply',
            'retry_after_seconds', 'is_retryable', 'RetryWait', 'describe_error', 'OpenAIBackend', 'load_llama',
            'LlamaCppBackend', 'load_hf', 'HFBackend', 'load_vllm', 'VLLMBackend', 'make_backend', 'BudgetExceeded',
            'DryRun', 'LLMRequestError', 'approx_tokens', 'Engine', 'get_engine', 'Roles']
@@ -637,6 +637,12 @@ def get_engine(spec: str | LLMConfig = 'embedded', **overrides) -> Engine:
 # %% ../nbs/10_llm.ipynb #987894c3
 ROLES = ('evolver', 'responder', 'equality_judge', 'decontam_judge', 'similarity_scorer')
 _ROLE_BASE = {'progress': False}   # stages show their own progress; a role may turn the engine's bars back on
+SERVED_BY = ('base_url', 'api_key_env', 'extra_body')   # where a model is served: not inherited by another model
+
+def _inherited(default: dict, own: dict) -> dict:
+    "What a role takes from `default`: all of it, but where the default's model is served if it names another model."
+    if own.get('spec', default.get('spec', 'embedded')) == default.get('spec', 'embedded'): return default
+    return {k: v for k, v in default.items() if k not in SERVED_BY}
 
 class Roles(Config):
     "One model per role: `LLMConfig` fields over `default` (a string is a spec); a role left out is `default`."
@@ -655,16 +661,17 @@ class Roles(Config):
     @classmethod
     def _valid_config(cls, v, info: ValidationInfo):
         if v is None: return v
-        base = {} if info.field_name == 'default' else info.data.get('default', {})
+        base = {} if info.field_name == 'default' else _inherited(info.data.get('default', {}), v)
         try: LLMConfig.model_validate({**_ROLE_BASE, **base, **v})
         except ValidationError as e:
             raise ValueError('; '.join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())) from None
         return v
 
     def resolve(self, role: str) -> LLMConfig:
-        "The full `LLMConfig` of `role`: its own fields over `default`'s."
+        "The full `LLMConfig` of `role`: its own fields over what it inherits from `default`."
         if role not in ROLES: raise WcnbError(f"unknown model role {role!r} (roles: {', '.join(ROLES)})")
-        return LLMConfig.model_validate({**_ROLE_BASE, **self.default, **(getattr(self, role) or {})})
+        own = getattr(self, role) or {}
+        return LLMConfig.model_validate({**_ROLE_BASE, **_inherited(self.default, own), **own})
 
     def specs(self) -> dict[str, str]:
         "role → model spec."
