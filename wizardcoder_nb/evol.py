@@ -510,8 +510,8 @@ def evolving_messages(prompt: str,  # the evolving prompt: a method's template f
 
 def read_rewrite(text: str, add: Additions) -> tuple[str, str | None]:
     "The evolved instruction in the evolver's reply, and why it could not be read (None when it could)."
-    if add.json_output:
-        try: q = json.loads(text)['question']
+    if add.json_output:   # strict=False: llama.cpp's JSON grammar lets raw newlines into strings (code in a rewrite)
+        try: q = json.loads(text, strict=False)['question']
         except (json.JSONDecodeError, KeyError, TypeError):
             return '', f'not JSON with a "question" string: {text[:80]!r}'
         if not isinstance(q, str): return '', f'"question" is not a string: {text[:80]!r}'
