@@ -497,18 +497,19 @@ def _plan_evol_stop(cfg: RunConfig) -> list[dict]:
                  prompt_tokens=tasks * 120, completion_tokens=tasks * st.max_new_tokens, cost=0.0)]
 
 def plan_decontaminate(cfg: RunConfig) -> list[dict]:
-    "The decontamination judge's pairs (at most `judge_per_row` per training row, `judge_max_pairs` per variant)."
+    """The decontamination judge's requests: a row is judged against at most `reverse_k` items (mutual retrieval),
+    within `judge_max_pairs` per variant; with `judge_confirm` a YES is asked twice (bounded by two per pair)."""
     from wizardcoder_nb.decontam import judge_conversation
     from wizardcoder_nb.evol import pick_seeds
     from wizardcoder_nb.llm import approx_tokens
     d = cfg.decontaminate
     if d.judge is None: return []
     rows_max = len(pick_seeds(cfg.evolve)) * (cfg.evolve.rounds + 1)
-    per_variant = rows_max * d.judge_per_row
+    per_variant = rows_max * d.reverse_k
     if d.judge_max_pairs is not None: per_variant = min(per_variant, d.judge_max_pairs)
-    pairs, side = per_variant * len(cfg.variants), 'x' * d.judge_max_chars
-    per = approx_tokens(judge_conversation(side, side))
-    out = [_plan_row('decontaminate', 'decontam_judge', d.judge, pairs, pairs * per, pairs * 4)]
+    asks = (2 if d.judge_confirm else 1) * per_variant * len(cfg.variants)
+    per = approx_tokens(judge_conversation('x' * d.judge_max_chars, 'x' * d.judge_max_chars))
+    out = [_plan_row('decontaminate', 'decontam_judge', d.judge, asks, asks * per, asks * 4)]
     if d.llm_score:
         k = d.llm_score_items * len(d.benchmarks) * (cfg.evolve.rounds + 1)
         out.append(_plan_row('decontaminate', 'similarity_scorer', d.judge, k, k * 2 * d.judge_max_chars // 4, k * 4))
