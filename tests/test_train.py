@@ -1,12 +1,13 @@
-"""Supervised fine-tuning (wizardcoder_nb.train) on the real embedded model: label masking, truncation counting,
-packing isolation, a 3-step LoRA run that is interrupted and resumed (and matches an uninterrupted run), the merged
-model loading and generating, the CLI, and the accelerate/DeepSpeed/FSDP files. GPU tests skip without CUDA."""
+"""Supervised fine-tuning (wizardcoder_nb.train and its rooms, on TRL's SFTTrainer) on the real embedded model: label
+masking through TRL's collator, truncation counting, packing isolation, a 3-step LoRA run that is interrupted and
+resumed (and matches an uninterrupted run), the merged model loading and generating, the CLI, tracking to
+TensorBoard, two processes, and the accelerate/DeepSpeed/FSDP files. GPU tests skip without CUDA."""
 import json, os, subprocess, sys
 from pathlib import Path
 import pytest
 from wizardcoder_nb.core import WcnbError, write_jsonl
 from wizardcoder_nb.templates import IGNORE_INDEX, format_prompt
-from wizardcoder_nb import train as T
+from wizardcoder_nb import finetuned as F, sft_data as D, sft_model as M, train as T, train_config as C
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,23 +32,24 @@ SAMPLES = [dict(instruction='Write a function that adds two numbers.', output='d
 
 @pytest.mark.parametrize('rec', SAMPLES)
 def test_every_prompt_token_masked_every_response_token_and_eos_trained(rec, tok):
-    s = T.TrainSample(**rec)
-    ids, n_prompt = T.encode_sample(s, tok)
-    labels = T.labels_for(ids, n_prompt)
+    s = D.TrainSample(**rec)
+    ids, n_prompt = D.encode_sample(s, tok)
+    labels = D.labels_for(ids, n_prompt)
     assert tok.decode(ids[:n_prompt]) == format_prompt(s.instruction, s.input)  # the prompt is exactly the template
     assert all(l == IGNORE_INDEX for l in labels[:n_prompt])
     assert all(l == t and l != IGNORE_INDEX for l, t in zip(labels[n_prompt:], ids[n_prompt:]))
     assert labels[-1] == tok.eos_token_id and tok.decode(ids[n_prompt:-1]) == s.output
 
 def test_masking_survives_padding_and_packing(tok):
-    ts = T.TokenizedSet.from_samples([T.TrainSample(**r) for r in SAMPLES], tok, max_length=512)
+    from trl.trainer.sft_trainer import DataCollatorForLanguageModeling as Collator  # what SFTTrainer batches with
+    ts = T.TokenizedSet.from_samples([D.TrainSample(**r) for r in SAMPLES], tok, max_length=512)
     n = ts.lengths().tolist()
-    pad = T.PadCollator(tok.pad_token_id)([ts.example(0), ts.example(1)])
+    pad = Collator(tok.pad_token_id)([ts.example(0), ts.example(1)])
     for row, (L, p) in enumerate(zip(n, ts.n_prompt.tolist())):
         lab = pad['labels'][row].tolist()
         assert set(lab[:p]) == {IGNORE_INDEX} and IGNORE_INDEX not in lab[p:L] and set(lab[L:]) <= {IGNORE_INDEX}
         assert pad['attention_mask'][row].sum() == L
-    packed = T.PackCollator()([T.SftDataset(ts, [[0, 1]])[0]])
+    packed = Collator(tok.pad_token_id, padding_free=True)([ts.example(0), ts.example(1)])  # TRL's packed batch
     lab, pos = packed['labels'][0].tolist(), packed['position_ids'][0].tolist()
     assert pos == list(range(n[0])) + list(range(n[1]))
     expect = ts.example(0)['labels'] + ts.example(1)['labels']
@@ -72,10 +74,10 @@ def test_truncation_and_drops_are_counted(tok, tmp_path):
 def test_input_errors_name_file_line_or_field(tmp_path):
     bad = tmp_path / 'bad.jsonl'
     bad.write_text('{"instruction": "a", "output": "b"}\n{"instruction": "a"}\n')
-    with pytest.raises(WcnbError, match=r"bad.jsonl:2: field 'output'"): T.read_train_samples(bad)
+    with pytest.raises(WcnbError, match=r"bad.jsonl:2: field 'output'"): D.read_train_samples(bad)
     with pytest.raises(WcnbError, match='training data not found'): T.train_model(T.TrainConfig(), tmp_path / 'none.jsonl', tmp_path / 'o')
     with pytest.raises(WcnbError, match='tiny-cpu'): T.load_train_config('no-such-preset')
-    with pytest.raises(WcnbError, match='global_batch'): T.grad_accum_steps(T.TrainConfig(global_batch=512, per_device_batch=16), 3)
+    with pytest.raises(WcnbError, match='global_batch'): C.grad_accum_steps(T.TrainConfig(global_batch=512, per_device_batch=16), 3)
     (tmp_path / 'c.yaml').write_text('method: lora\nlora_r: -3\n')
     with pytest.raises(WcnbError, match=r"c.yaml:2: field 'lora_r'"): T.load_train_config(config=tmp_path / 'c.yaml')
 
@@ -83,10 +85,10 @@ def test_input_errors_name_file_line_or_field(tmp_path):
 
 def test_packed_samples_do_not_attend_to_each_other(tok):
     from wizardcoder_nb.assets import embedded_hf_dir
-    model = T.load_base_model(str(embedded_hf_dir()), T.TrainConfig(method='full'), 'fp32')
-    assert model.config.use_cache is False and T.packing_isolated(model, tok)
+    model = M.load_base_model(str(embedded_hf_dir()), T.TrainConfig(method='full'), 'fp32')
+    assert model.config.use_cache is False and M.packing_isolated(model, tok)
     model.config.use_cache = True  # transformers then ignores the packed position_ids: samples would see each other
-    assert not T.packing_isolated(model, tok)
+    assert not M.packing_isolated(model, tok)
 
 # -- a real LoRA run: interrupted, resumed, equal to an uninterrupted run; merged model generates ------------------
 
@@ -138,11 +140,11 @@ def test_interrupted_run_resumes_to_the_same_weights(straight_run, real_slice, t
 def test_adapter_and_merged_model_load_and_generate(straight_run):
     import torch
     out = straight_run[1]
-    spec = T.hf_spec(out)
+    spec = F.hf_spec(out)
     assert spec == f"hf:{(out / 'merged').resolve()}"
-    tok, merged = T.load_finetuned(out, 'merged')
-    _, adapted = T.load_finetuned(out, 'adapter')
-    text = T.generate_text(tok, merged, 'Write a Python function that returns the square of x.', max_new_tokens=12)
+    tok, merged = F.load_finetuned(out, 'merged')
+    _, adapted = F.load_finetuned(out, 'adapter')
+    text = F.generate_text(tok, merged, 'Write a Python function that returns the square of x.', max_new_tokens=12)
     assert isinstance(text, str) and text.strip()
     enc = tok(format_prompt('Sum a list.'), return_tensors='pt')
     with torch.no_grad():  # merging folds the adapter in (fp32): the same logits up to float rounding
@@ -151,7 +153,7 @@ def test_adapter_and_merged_model_load_and_generate(straight_run):
 
 def test_engine_hf_backend_loads_the_merged_model(straight_run):
     from wizardcoder_nb.llm import Sampling, get_engine
-    with get_engine(T.hf_spec(straight_run[1]), concurrency=1, cache_path=straight_run[1] / 'llm.sqlite', progress=False) as eng:
+    with get_engine(F.hf_spec(straight_run[1]), concurrency=1, cache_path=straight_run[1] / 'llm.sqlite', progress=False) as eng:
         [c] = eng.complete([format_prompt('Print hello.')], Sampling(temperature=0, max_tokens=8), stage='test')
     assert c.choices[0].text is not None
 
@@ -176,11 +178,11 @@ def test_accelerate_configs_parse_and_give_the_paper_batch(name):
         assert ds['zero_optimization']['stage'] == 3 and ds['gradient_accumulation_steps'] == 'auto'
     for preset in ('starcoder-15b', 'codellama-34b'):
         p = T.load_train_config(preset)
-        assert p.per_device_batch * T.grad_accum_steps(p, c.num_processes) * c.num_processes == 512
+        assert p.per_device_batch * C.grad_accum_steps(p, c.num_processes) * c.num_processes == 512
         assert (p.lr, p.epochs, p.max_length, p.warmup_steps, p.scheduler, p.gradient_checkpointing) == (2e-5, 3, 2048, 30, 'cosine', True)
 
 def test_every_preset_loads():
-    names = T.list_presets()
+    names = C.list_presets()
     assert {'tiny-cpu', 'starcoder-15b', 'codellama-34b', 'gpu-small-qlora', 'gpu-small-full'} <= set(names)
     for n in names: T.load_train_config(n)
 
@@ -208,14 +210,7 @@ def test_gpu_presets_train(preset, real_slice, tmp_path):
 @pytest.fixture(scope='module')
 def tiny_random_model(tmp_path_factory, tok) -> Path:
     "A 2-layer, 64-wide Qwen2 with random weights and the embedded tokenizer: real code paths, seconds per step."
-    import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-    torch.manual_seed(0)
-    c = Qwen2Config(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                    num_key_value_heads=2, max_position_embeddings=512, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
-    d = tmp_path_factory.mktemp('tiny-model')
-    Qwen2ForCausalLM(c).save_pretrained(d); tok.save_pretrained(d)
-    return d
+    return M.random_model(tok, tmp_path_factory.mktemp('tiny-model'))
 
 def test_two_processes(tiny_random_model, real_slice, tmp_path, wcnb_exe):
     out = tmp_path / 'ddp'
@@ -229,3 +224,23 @@ def test_two_processes(tiny_random_model, real_slice, tmp_path, wcnb_exe):
     assert s['packing_isolation'].startswith('not checked')
     assert (out / 'adapter' / 'adapter_model.safetensors').exists() and (out / 'merged' / 'config.json').exists()
     assert not list(out.glob('.*.saving'))
+
+# -- experiment tracking ---------------------------------------------------------------------------------------------
+
+def test_report_to_tensorboard_writes_event_files(tiny_random_model, real_slice, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    cfg = T.TrainConfig(model=str(tiny_random_model), max_length=64, max_steps=2, warmup_steps=0, grad_accum=1,
+                        save_steps=2, report_to='tensorboard', merge=False, cache_dir=tmp_path / 'cache')
+    s = T.train_model(cfg, real_slice, tmp_path / 'run')
+    events = list((tmp_path / 'run' / 'checkpoints' / 'runs').glob('*/events.out.tfevents.*'))
+    assert s['complete'] and len(events) == 1
+    scalars = EventAccumulator(str(events[0].parent)).Reload().Scalars('train/loss')
+    assert [e.step for e in scalars] == [1, 2] and scalars[0].value == pytest.approx(s['first_loss'], abs=1e-4)
+    assert s['config']['report_to'] == 'tensorboard'
+
+def test_report_to_a_tracker_that_is_not_installed_fails_first(real_slice, tmp_path):
+    from transformers.integrations import is_wandb_available
+    if is_wandb_available(): pytest.skip('wandb is installed here')
+    with pytest.raises(WcnbError, match="field 'report_to': wandb not installed"):
+        T.train_model(T.TrainConfig(report_to=['tensorboard', 'wandb']), real_slice, tmp_path / 'run')
+    assert not (tmp_path / 'run').exists()
