@@ -1,8 +1,8 @@
 """The documentation site: built offline by tools/build_docs.py, then opened in headless Chromium.
 
 Checks that the index renders (screenshot saved in the test's tmp dir, path printed), that every module's API page
-renders its functions (from the DOM after scripts ran), and that loading pages makes no network request other than
-Chromium's own background services.
+renders its functions (from the DOM after scripts ran), that the charts page and the demo run's report render
+(screenshots), and that loading pages makes no network request other than Chromium's own background services.
 """
 import json, re, shutil, subprocess, sys
 from pathlib import Path
@@ -15,11 +15,13 @@ BROWSER_HOSTS = re.compile(r'^https?://([a-z0-9-]+\.)*(google\.com|googleapis\.c
 FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
          '--disable-sync', '--no-first-run', '--window-size=1280,900']
 
-needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason='Debian chromium is not installed (make toolchains)')
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                    reason='Debian chromium is not installed (make toolchains)')
 
 
 def chromium(args: list[str], profile: Path, timeout: int = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([CHROMIUM, *FLAGS, f'--user-data-dir={profile}', *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([CHROMIUM, *FLAGS, f'--user-data-dir={profile}', *args], capture_output=True, text=True,
+                          timeout=timeout)
 
 
 def module_names() -> list[str]:
@@ -70,6 +72,20 @@ def check_api_pages(site: Path, modules: list[str], tmp: Path):
         assert f'{mod}</code> API' in dom and api_members(dom, mod), (mod, dom[:500])
 
 
+def check_report_pages_in_chromium(site: Path, tmp: Path):
+    "Screenshots (paths printed) of the charts notebook page and, when the site has a demo run, its report page."
+    pages = [('charts', site / '61_charts.html', 'marks')]
+    demo = site / 'demo' / 'report' / 'report.html'
+    if demo.exists(): pages.append(('demo-report', demo, 'pass@1'))
+    else: print('\nno demo run in runs/: the demo report page is not in this site')
+    for name, page, text in pages:
+        shot = tmp / f'{name}.png'
+        r = chromium([f'--screenshot={shot}', page.as_uri()], tmp / 'profile')
+        assert shot.exists() and shot.stat().st_size > 10_000, r.stderr[-2000:]
+        print(f'\nscreenshot of {name}: {shot}')
+        assert text in chromium(['--dump-dom', page.as_uri()], tmp / 'profile').stdout, name
+
+
 def test_build_docs_examples():
     "API pages carry each exported function's example: the notebook cell right after it, with its output."
     sys.path.insert(0, str(ROOT / 'tools'))
@@ -86,10 +102,12 @@ def test_build_docs_examples():
 def test_docs_site(tmp_path):
     modules = module_names()
     site = tmp_path / 'site'
-    r = subprocess.run([sys.executable, 'tools/build_docs.py', '--site', str(site)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    r = subprocess.run([sys.executable, 'tools/build_docs.py', '--site', str(site)], cwd=ROOT, capture_output=True,
+                       text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     print(r.stdout.strip())
     check_pages(site, modules)
     check_no_remote_scripts_or_styles(site)
     check_index_in_chromium(site, tmp_path)
     check_api_pages(site, modules, tmp_path)
+    check_report_pages_in_chromium(site, tmp_path)

@@ -226,8 +226,10 @@ class OpenAIBackend:
         self.model, self.cfg, self._clients = model, cfg, []
         self.per_client = 8  # workers per client: httpx scans its whole pool on every request, so keep pools small
         self.api_key = 'dry-run' if cfg.dry_run else _api_key(cfg)
-        # extra_body changes answers (e.g. a server-side sampler), so it is part of the model's identity
-        self.model_id = f'openai:{model}' + (f'|{stable_hash(cfg.extra_body)}' if cfg.extra_body else '')
+        # the endpoint (two servers may serve one model name) and extra_body (e.g. a server-side sampler) change answers,
+        # so both are part of the model's identity, and of every cache key
+        endpoint = (cfg.base_url or os.environ.get('OPENAI_BASE_URL') or 'https://api.openai.com/v1').rstrip('/')
+        self.model_id = f'openai:{model}@{endpoint}' + (f'|{stable_hash(cfg.extra_body)}' if cfg.extra_body else '')
 
     def client(self, slot: int = 0):
         "The client for worker `slot`, created on first use inside the engine's event loop."
