@@ -114,7 +114,7 @@ def test_gguf_of_the_tuned_model_answers_through_llamacpp_like_transformers(tune
     from wizardcoder_nb.assets import gguf_summary
     from wizardcoder_nb.llm import Sampling, get_engine
     from wizardcoder_nb.templates import format_prompt
-    from wizardcoder_nb.train import load_finetuned
+    from wizardcoder_nb.finetuned import load_finetuned
     rep = X.export_model(tuned_run, gguf=True, out=tmp_path)
     g = Path(rep['gguf'])
     assert gguf_summary(g)['architecture'] == 'qwen2' and gguf_summary(g)['tensors'] > 200

@@ -77,7 +77,8 @@ def finetune_score(evol_dir: str | Path,  # the evolution folder (round_k.jsonl 
                   ) -> dict:
     "Tune `cfg.train` on rounds 0..k of `evol_dir`, score MBPP's validation split; returns score and details."
     from wizardcoder_nb.merge import merge_rounds
-    from wizardcoder_nb.train import hf_spec, train_model
+    from wizardcoder_nb.finetuned import hf_spec
+    from wizardcoder_nb.train import train_model
     tcfg, t0 = _train_config(cfg), time.time()
     settings = stable_hash(cfg.model_dump(mode='json', exclude={'enabled', 'patience', 'min_delta'}), 8)
     work = Path(evol_dir) / 'evol_stop' / f'round_{k}-{settings}'
