@@ -25,6 +25,7 @@ VERBS = {
     'evaluate':      ('evaluate', 'cli_evaluate',      'Execute samples in the sandbox and report pass@k with confidence intervals.'),
     'report':        ('report',   'cli_report',        "Build a run's tables, figures and HTML report."),
     'compare':       ('compare',  'cli_compare',       'Compare runs of different base models: Table 1 with every base model, paired tests.'),
+    'sweep':         ('sweep',    'cli_sweep',         'Run the pipeline once per base model, then one comparative report.'),
     'export-data':   ('export',   'cli_export_data',   "Export a run's data as a datasets-loadable folder with its card; push where online."),
     'export-model':  ('export',   'cli_export_model',  "Write a tuned model's card; --gguf converts it for llama.cpp and Ollama."),
     'import-seeds':  ('export',   'cli_import_seeds',  'Turn a hub dataset (or a folder datasets reads) into a seed file for evolve.'),
