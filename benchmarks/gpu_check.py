@@ -32,7 +32,7 @@ GPU_SIZES = {'gpt_bigcode': dict(hidden=2048, layers=24, heads=16, intermediate=
              'llama': dict(hidden=2048, layers=20, heads=16, intermediate=5632)}
 TOY_SIZES = {a: dict(hidden=64, layers=2, heads=4, intermediate=128) for a in ARCHS}
 GPU_TRAIN = dict(max_length=2048, per_device_batch=4, global_batch=16, max_steps=6, warmup_steps=1)
-TOY_TRAIN = dict(max_length=64, per_device_batch=1, global_batch=2, max_steps=2, warmup_steps=1, max_samples=64)
+TOY_TRAIN = dict(max_length=64, per_device_batch=1, global_batch=2, max_steps=1, warmup_steps=0, max_samples=16)
 
 
 def train_data(folder: Path) -> Path:
@@ -84,7 +84,7 @@ def generate_and_evaluate(arch: str, run_dir: Path, problems: int, toy: bool, wo
     from wizardcoder_nb.generate import GenerateConfig, generate_samples
     out = work / f'eval-{arch}'
     gen = GenerateConfig(model=hf_spec(run_dir), template='wizardcoder', limit=problems, n=1, temperature=0.0,
-                         max_new_tokens=32 if toy else 256, chunk=problems,
+                         max_new_tokens=16 if toy else 256, chunk=problems,
                          engine=dict(dtype='float32' if toy else 'bfloat16', concurrency=problems,
                                      cache_path=str(out / 'llm.sqlite')))
     t = time.time()
@@ -149,11 +149,11 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--out', type=Path, default=Path('gpu_check.json'), help='the JSON report')
     p.add_argument('--toy', action='store_true', help='tiny sizes on CPU (fp32): the path, in a minute')
-    p.add_argument('--problems', type=int, default=None, help='HumanEval problems to generate (default 4; toy 2)')
+    p.add_argument('--problems', type=int, default=None, help='HumanEval problems to generate (default 4; toy 1)')
     p.add_argument('--budget-min', type=float, default=7.0, help='skip what is left after this many minutes')
     p.add_argument('--work', type=Path, default=None, help='scratch folder (default: a new temporary one)')
     a = p.parse_args(argv)
-    r = check(a.out, a.toy, a.problems or (2 if a.toy else 4), a.budget_min * 60, a.work)
+    r = check(a.out, a.toy, a.problems or (1 if a.toy else 4), a.budget_min * 60, a.work)
     for t in r['train']:
         print(f"{t.get('arch'):12} {t.get('method'):6} " + (f"{t['tokens_per_s']} tokens/s  peak GPU {t['peak_gpu_gb']} GB"
               f"  MFU {t['mfu']}  loss {t['first_loss']} -> {t['last_loss']}" if t['ok'] else t['error']))

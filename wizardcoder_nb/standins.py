@@ -49,7 +49,7 @@ def build_standin(arch: Arch,  # 'llama' or 'gpt_bigcode'
     from wizardcoder_nb.assets import embedded_hf_dir
     tok = AutoTokenizer.from_pretrained(tokenizer_dir or embedded_hf_dir())
     torch.manual_seed(seed)
-    model = AutoModelForCausalLM.from_config(standin_config(arch, tok, **sizes), torch_dtype=torch.float32)
+    model = AutoModelForCausalLM.from_config(standin_config(arch, tok, **sizes), dtype=torch.float32)
     model.generation_config.pad_token_id = tok.pad_token_id
     model.save_pretrained(out); tok.save_pretrained(out)
     (out / 'standin.json').write_text(json.dumps(dict(arch=arch, seed=seed, sizes=sizes, random_init=True,
