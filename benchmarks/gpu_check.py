@@ -155,8 +155,9 @@ def main(argv=None):
     a = p.parse_args(argv)
     r = check(a.out, a.toy, a.problems or (1 if a.toy else 4), a.budget_min * 60, a.work)
     for t in r['train']:
-        print(f"{t.get('arch'):12} {t.get('method'):6} " + (f"{t['tokens_per_s']} tokens/s  peak GPU {t['peak_gpu_gb']} GB"
-              f"  MFU {t['mfu']}  loss {t['first_loss']} -> {t['last_loss']}" if t['ok'] else t['error']))
+        what = (f"{t['tokens_per_s']} tokens/s  peak GPU {t['peak_gpu_gb']} GB  MFU {t['mfu']}  "
+                f"loss {t['first_loss']} -> {t['last_loss']}") if t['ok'] else t['error']
+        print(f"{t.get('arch'):12} {t.get('method'):6} {what}")
     for g in r['generate']:
         print(f"{g.get('arch'):12} humaneval  " + (f"pass@1 {g['pass_at_1']}" if g['ok'] else g['error']))
     print(f"{a.out}: {'ok' if r['ok'] else 'FAILED items (see the JSON)'} in {r['total_s']} s")

@@ -1,6 +1,7 @@
 """The paper's own path in miniature on CPU (issue 20): `configs/starcoder-15b.yaml` and `configs/codellama-34b.yaml`
 run as they are on tiny random-init stand-ins of their architectures (GPTBigCode, Llama; `standins`), overriding only
-sizes (tokens per sample, samples per device and per step, steps, the save interval). Full fine-tuning with gradient
+sizes (tokens per sample, samples per device and per step, steps, the save interval) and precision (fp32: these cores
+have no fast bf16/fp16). Full fine-tuning with gradient
 checkpointing, prompt-masked loss and the preset's global batch, launched by the pipeline's own `train_launcher` path
 (`run.stage_train` → `accelerate launch` → `wcnb train`) with 2 CPU processes (DDP over gloo); compared with 1 process
 at the same global batch; killed (SIGKILL) mid-run and resumed; every file write recorded per rank; the saved model
@@ -42,8 +43,8 @@ if _root and _log and 'RANK' in os.environ:
         if event == 'open' and ((isinstance(args[1], str) and any(c in args[1] for c in 'wax+'))
                                 or (args[1] is None and isinstance(args[2], int) and args[2] & _W)):
             _rec('write', args[0])
-        elif event in ('os.rename', 'os.remove', 'os.rmdir', 'os.mkdir', 'shutil.rmtree', 'os.symlink'):
-            _rec(event, args[0])
+        elif event == 'os.rename': _rec(event, args[1])  # where it lands (atomic writes rename a temporary file)
+        elif event in ('os.remove', 'os.rmdir', 'os.mkdir', 'shutil.rmtree', 'os.symlink'): _rec(event, args[0])
     sys.addaudithook(_hook)
 '''
 
@@ -106,7 +107,7 @@ def test_the_preset_runs_as_the_paper_sets_it(paper):
     assert (s['processes'], s['grad_accum'], s['global_batch']) == (2, 2, 8)  # 8 / (2 per device × 2 processes)
     assert s['samples'] == s['samples_in'] == 8  # none dropped: each step is the whole set
     c = s['config']
-    assert (c['lr'], c['scheduler'], c['gradient_checkpointing'], c['method']) == (preset.lr, preset.scheduler, True, 'full')
+    assert (c['lr'], c['scheduler'], c['gradient_checkpointing']) == (preset.lr, preset.scheduler, True)
     assert preset.precision in ('fp16', 'bf16') and s['precision'] == 'fp32'
     assert s['trainable_params'] == s['params']  # full fine-tuning: every weight trains
     arch = json.loads((paper['out'] / 'merged' / 'config.json').read_text())['model_type']
@@ -175,14 +176,17 @@ def test_killed_mid_run_the_stage_resumes_to_the_same_weights(paper):
     from wizardcoder_nb.run import RunPaths, stage_train
     tmp, cfg = paper['tmp'], paper['cfg']
     paths = RunPaths(cfg.run, tmp / 'killed')
-    data = paths.data / 'train.clean.jsonl'; data.parent.mkdir(parents=True); data.write_bytes(paper['data'].read_bytes())
+    data = paths.data / 'train.clean.jsonl'; data.parent.mkdir(parents=True)
+    data.write_bytes(paper['data'].read_bytes())
     (tmp / 'kill.py').write_text(KILL)
     section = paper['paths'].run_dir / 'train.wizardcoder.yaml'
-    cmd = [*LAUNCHER.split(), str(tmp / 'kill.py'), str(section), str(data), str(paths.models), '3']
+    launcher = [str(Path(sys.executable).parent / 'accelerate'), *LAUNCHER.split()[1:]]  # this venv's, as stage_train
+    cmd = [*launcher, str(tmp / 'kill.py'), str(section), str(data), str(paths.models), '3']
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=_env(tmp), cwd=paths.root)
     assert r.returncode != 0 and 'SIGKILL' in r.stderr + r.stdout, r.stderr[-3000:]
     ckpts = sorted(p.name for p in (paths.models / 'checkpoints').glob('checkpoint-*'))
-    assert ckpts == ['checkpoint-2'] and not (paths.models / 'merged').exists() and not (paths.models / 'summary.json').exists()
+    assert ckpts == ['checkpoint-2']
+    assert not (paths.models / 'merged').exists() and not (paths.models / 'summary.json').exists()
     old = os.environ.copy(); os.environ.update(_env(tmp))
     try: stage_train(cfg, paths)  # the same stage call as the uninterrupted run: it resumes from checkpoint-2
     finally: os.environ.clear(); os.environ.update(old)
@@ -202,15 +206,16 @@ def torch_allclose(a, b, atol):
 
 
 def test_only_rank_0_writes_the_run(paper):
-    "Per-rank audit of the uninterrupted run: rank 1 writes only its own RNG state into each checkpoint."
+    "Per-rank audit of the uninterrupted run: rank 1 writes nothing but the checkpoint folders its RNG state goes in."
     audit = paper['audit']
     assert set(audit) == {0, 1}
     rank0 = {p for _, p in audit[0]}
-    assert {'summary.json', 'log_history.json', 'train_config.json', '.merged.saving/config.json'} <= rank0
+    assert {'summary.json', 'log_history.json', 'train_config.json', '.merged.saving/config.json', 'merged'} <= rank0
     assert any(re.fullmatch(r'checkpoints/checkpoint-2/trainer_state\.json', p) for p in rank0)
-    own_rng = re.compile(r'checkpoints/checkpoint-\d+(/rng_state_1\.pth)?')
-    assert [e for e in audit[1] if not own_rng.fullmatch(e[1]) or e[0] not in ('write', 'os.mkdir')] == []
-    assert any(p.endswith('rng_state_1.pth') for _, p in audit[1])  # the audit sees rank 1 (it can fail)
+    # torch.save writes through C++ (no audit event): rank 1's own RNG state file is seen on disk instead
+    ckpt = re.compile(r'checkpoints/checkpoint-\d+')
+    assert audit[1] and all(e[0] == 'os.mkdir' and ckpt.fullmatch(e[1]) for e in audit[1]), audit[1]
+    assert (paper['out'] / 'checkpoints' / 'checkpoint-2' / 'rng_state_1.pth').exists()
 
 
 def test_the_saved_model_generates_through_hf_and_is_evaluated(paper):
@@ -248,7 +253,8 @@ def test_the_gpu_launch_is_what_accelerate_and_deepspeed_read(name, monkeypatch,
     ds = json.loads(Path(args.deepspeed_config_file).read_text())
     assert ds['zero_optimization']['stage'] == 3 and args.zero3_init_flag in (True, 'true')
     # the "auto" values DeepSpeed gets are the Trainer's: the preset's batch per device and the derived accumulation
-    assert {ds[k] for k in ('train_batch_size', 'train_micro_batch_size_per_gpu', 'gradient_accumulation_steps')} == {'auto'}
+    keys = ('train_batch_size', 'train_micro_batch_size_per_gpu', 'gradient_accumulation_steps')
+    assert {ds[k] for k in keys} == {'auto'}
     t = cfg.train
     assert t.per_device_batch * grad_accum_steps(t, args.num_processes) * args.num_processes == 512
 
@@ -268,11 +274,11 @@ def test_the_vllm_generation_config_is_valid_and_says_what_is_missing(name):
 
 
 def test_the_fsdp_launch_is_what_accelerate_reads(monkeypatch):
-    "FSDP (the no-DeepSpeed alternative) is read, not run, here: accelerate's launch code and the wrapped block classes."
+    "FSDP (the no-DeepSpeed alternative) is read, not run: by accelerate's launch code; the block classes it wraps."
     import transformers
     from accelerate.commands.launch import _validate_launch_command, launch_command_parser
     monkeypatch.chdir(ROOT)
-    argv = ['--config_file', 'configs/accelerate/fsdp.yaml', 'wcnb', 'train', '--preset', 'codellama-34b', '--data', 'x']
+    argv = ['--config_file', 'configs/accelerate/fsdp.yaml', 'wcnb', 'train', '--preset', 'codellama-34b']
     args, _, _ = _validate_launch_command(launch_command_parser().parse_args(argv))
     assert args.use_fsdp and not args.use_deepspeed and args.num_processes == 8
     assert str(args.fsdp_version) == '2' and args.fsdp_auto_wrap_policy == 'TRANSFORMER_BASED_WRAP'
@@ -287,12 +293,14 @@ def test_gpu_check_runs_its_whole_path_at_toy_size(tmp_path):
     "Both architectures, full and LoRA, trained from the paper presets; each full model generates and is judged."
     out = tmp_path / 'gpu_check.json'
     r = subprocess.run([sys.executable, str(ROOT / 'benchmarks' / 'gpu_check.py'), '--toy', '--out', str(out),
-                        '--work', str(tmp_path / 'work'), '--budget-min', '30'], capture_output=True, text=True, timeout=1800,
+                        '--work', str(tmp_path / 'work'), '--budget-min', '30'],
+                       capture_output=True, text=True, timeout=1800,
                        env={**os.environ, **ENV})
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
     rep = json.loads(out.read_text())
     assert rep['toy'] and rep['ok'] and not rep['skipped'] and rep['env']['torch']
-    assert {(t['arch'], t['method']) for t in rep['train']} == {(a, m) for a in PAPER.values() for m in ('full', 'lora')}
+    runs = {(t['arch'], t['method']) for t in rep['train']}
+    assert runs == {(a, m) for a in PAPER.values() for m in ('full', 'lora')}
     for t in rep['train']:
         assert t['ok'] and t['steps'] == 1 and t['tokens_per_s'] > 0 and t['peak_rss_gb'] > 0, t
         assert t['packing_isolation'].startswith('verified') and t['precision'] == 'fp32'
@@ -312,10 +320,12 @@ def test_the_ablation_runs_at_tiny_size_and_reports_table_4(restricted, tmp_path
     model = build_standin('llama', tmp_path / 'standin', dropout=0.0)
     res = run_ablation(miniature(cfg, model, data, cache_dir=tmp_path / 'cache'), tmp_path, log=lambda m: None)
     assert [r['benchmark'] for r in res['rows']] == cfg.benchmarks == ['humaneval', 'humaneval+', 'mbpp', 'mbpp+']
-    assert {t: (s['samples'], s['of']) for t, s in res['sets'].items()} == {'code-alpaca': (8, 2017), 'code-evol': (8, 1966)}
+    sizes = {t: (s['samples'], s['of']) for t, s in res['sets'].items()}
+    assert sizes == {'code-alpaca': (8, 2015), 'code-evol': (8, 1966)}
     for r in res['rows']:
         assert r['paired']['n'] == 2 and r['paired']['test'] == 'McNemar exact'
         assert all(e['tasks'] == 2 and e['lo'] <= e['pass1'] <= e['hi'] for e in r['arms'].values())
+    assert res['sets']['code-alpaca']['no_output'] == 2  # Code Alpaca 2k has 2 records with an empty output
     saved = json.loads(Path(res['files']['json']).read_text())
     assert [r['benchmark'] for r in saved['rows']] == cfg.benchmarks and 'Code Evol-Instruct' in res['html']
     for tag in data:  # one model per arm, trained on its own matched set

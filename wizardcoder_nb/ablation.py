@@ -47,17 +47,17 @@ class AblationConfig(Config):
         return v
 
 # %% ../nbs/65_ablation.ipynb #1e597844
-def arm_samples(arm: Arm) -> list[dict]:
-    "The training records of `arm`'s file: instruction, input, output (every one with a response)."
+def arm_samples(arm: Arm, log=print) -> tuple[list[dict], int]:
+    "The training records of `arm`'s file (instruction, input, output), and how many had no response (left out)."
     rows = load_seeds(arm.data)
     empty = [r.id for r in rows if not r.output.strip()]
-    if empty: raise WcnbError(f"{arm.data}: {len(empty)} records without an output (first: {empty[0]}); "
-                              f"arm '{arm.tag}' needs responses to train on")
-    return [dict(instruction=r.instruction, input=r.input, output=r.output) for r in rows]
+    if empty: log(f"{arm.data}: {len(empty)} records without an output left out (first: {empty[0]})")
+    return [dict(instruction=r.instruction, input=r.input, output=r.output) for r in rows if r.output.strip()], len(empty)
 
-def matched_sets(cfg: AblationConfig, out_dir: str | os.PathLike) -> dict[str, dict]:
-    "Write each arm's `n`-sample training JSONL into `out_dir/<tag>/train.jsonl`; tag → {path, samples, of}."
-    sets = {a.tag: arm_samples(a) for a in cfg.arms}
+def matched_sets(cfg: AblationConfig, out_dir: str | os.PathLike, log=print) -> dict[str, dict]:
+    "Write each arm's `n`-sample training JSONL into `out_dir/<tag>/train.jsonl`; tag → {path, samples, of, no_output}."
+    read = {a.tag: arm_samples(a, log) for a in cfg.arms}
+    sets = {t: rows for t, (rows, _) in read.items()}
     n = cfg.n or min(map(len, sets.values()))
     if short := [f"{t} has {len(s)}" for t, s in sets.items() if len(s) < n]:
         raise WcnbError(f"field 'n': {n} samples per arm, but {', '.join(short)}")
@@ -65,7 +65,7 @@ def matched_sets(cfg: AblationConfig, out_dir: str | os.PathLike) -> dict[str, d
     for tag, rows in sets.items():
         pick = sorted(random.Random(cfg.seed).sample(range(len(rows)), n))
         p = write_jsonl(Path(out_dir) / tag / 'train.jsonl', [rows[i] for i in pick])
-        out[tag] = dict(path=str(p), samples=n, of=len(rows))
+        out[tag] = dict(path=str(p), samples=n, of=len(rows), no_output=read[tag][1])
     return out
 
 # %% ../nbs/65_ablation.ipynb #de45c7e3
@@ -122,13 +122,14 @@ def run_ablation(cfg: AblationConfig,  # the experiment
                  log=print) -> dict:
     "Match the sets, tune one model per arm, generate and judge, write Table 4's row; returns {sets, rows, files}."
     root = Path(root); run_dir = root / 'runs' / cfg.run
-    sets = matched_sets(cfg, root / 'data' / cfg.run)
+    sets = matched_sets(cfg, root / 'data' / cfg.run, log)
     for arm in cfg.arms:
         log(f"arm {arm.tag}: {sets[arm.tag]['samples']} of {sets[arm.tag]['of']} samples of {arm.data}")
         run_arm(cfg, arm, Path(sets[arm.tag]['path']), root, log)
     rows = table4_rows(cfg, run_dir / 'eval', sets)
     html = table4_html(cfg, rows)
-    files = dict(json=atomic_write_json(run_dir / 'table4.json', dict(config=cfg.model_dump(mode='json'), sets=sets, rows=rows)),
+    record = dict(config=cfg.model_dump(mode='json'), sets=sets, rows=rows)
+    files = dict(json=atomic_write_json(run_dir / 'table4.json', record),
                  html=atomic_write_text(run_dir / 'table4.html', html_page(f'{cfg.run}: Table 4', html)))
     return dict(sets=sets, rows=rows, html=html, files={k: str(v) for k, v in files.items()})
 
