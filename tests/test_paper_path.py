@@ -149,7 +149,7 @@ def test_the_loss_is_the_responses_only(paper):
     for out in (paper['out'], paper['tmp'] / 'one-process'):
         first = _losses(out)[0]
         assert first == pytest.approx(response, rel=LOSS_RTOL), out
-        assert abs(first - every) > 10 * LOSS_RTOL * every  # the unmasked mean differs by far more (0.2% here)
+        assert abs(first - every) > 5 * LOSS_RTOL * every  # the unmasked mean is off by 0.08-0.2% here
 
 
 def _weights(folder: Path) -> dict:

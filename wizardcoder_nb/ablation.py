@@ -52,7 +52,8 @@ def arm_samples(arm: Arm, log=print) -> tuple[list[dict], int]:
     rows = load_seeds(arm.data)
     empty = [r.id for r in rows if not r.output.strip()]
     if empty: log(f"{arm.data}: {len(empty)} records without an output left out (first: {empty[0]})")
-    return [dict(instruction=r.instruction, input=r.input, output=r.output) for r in rows if r.output.strip()], len(empty)
+    keep = [dict(instruction=r.instruction, input=r.input, output=r.output) for r in rows if r.output.strip()]
+    return keep, len(empty)
 
 def matched_sets(cfg: AblationConfig, out_dir: str | os.PathLike, log=print) -> dict[str, dict]:
     "Write each arm's `n`-sample training JSONL into `out_dir/<tag>/train.jsonl`; tag → {path, samples, of, no_output}."
@@ -72,7 +73,8 @@ def matched_sets(cfg: AblationConfig, out_dir: str | os.PathLike, log=print) -> 
 def arm_generate_config(cfg: AblationConfig, model_dir: Path, cache: Path) -> GenerateConfig:
     "`cfg.generate` pointed at the arm's merged model through `cfg.backend`, answers cached per arm."
     engine = {**cfg.generate.engine, 'cache_path': str(cache)}
-    return cfg.generate.model_copy(update=dict(model=f'{cfg.backend}:{(model_dir / "merged").resolve()}', engine=engine))
+    model = f'{cfg.backend}:{(model_dir / "merged").resolve()}'
+    return cfg.generate.model_copy(update=dict(model=model, engine=engine))
 
 def run_arm(cfg: AblationConfig, arm: Arm, train_path: Path, root: Path, log=print) -> dict:
     "Train, generate and evaluate one arm; benchmark → its evaluation summary."
