@@ -20,7 +20,7 @@ medians are compared. Beside tokens/s the table gives tokens per CPU-second of t
 (`time.process_time`, all its threads): what the code costs, which waiting for a busy CPU does not change. The load
 average is printed before and after.
 
-usage: python benchmarks/bench_sft.py [--samples 32] [--steps 2] [--repeats 2] [--variants lora,lora+packing,...]
+usage: python benchmarks/bench_sft.py [--samples 32] [--steps 2] [--repeats 2] [--trl-first] [--variants lora,...]
 """
 from __future__ import annotations
 import argparse, importlib.util, json, os, statistics, subprocess, sys, tempfile, time
@@ -74,6 +74,7 @@ def main():
     ap.add_argument('--samples', type=int, default=32)
     ap.add_argument('--steps', type=int, default=2)
     ap.add_argument('--repeats', type=int, default=2)
+    ap.add_argument('--trl-first', action='store_true', help='start each variant with TRL (to continue an ABBA order)')
     ap.add_argument('--variants', default='lora,lora+packing,qlora,qlora+packing')
     ap.add_argument('--base', default='d5d75e6', help='the commit whose train.py is "before"')
     ap.add_argument('--data', type=Path, help='training JSONL to use instead of the evol-codealpaca fixture')
@@ -87,7 +88,7 @@ def main():
         load0, runs = os.getloadavg()[0], {}
         for v in a.variants.split(','):
             for r in range(a.repeats):
-                for tag in ('before', 'trl') if r % 2 == 0 else ('trl', 'before'):  # before, TRL, TRL, before, ...
+                for tag in ('before', 'trl') if (r + a.trl_first) % 2 == 0 else ('trl', 'before'):  # B, T, T, B, ...
                     runs.setdefault((v, tag), []).append(run_variant(impls[tag], v, data, tmp, a.steps))
                     print(f"{v:<14} {tag:<7} {runs[v, tag][-1]}", file=sys.stderr, flush=True)
         load1 = os.getloadavg()[0]

@@ -166,3 +166,18 @@ def test_bad_requests_are_clear_errors(tmp_path):
     with FaultServer() as url, engine(url, tmp_path) as eng:
         with pytest.raises(WcnbError, match=r'conversations\[1\]\[0\]'): eng.chat([[{'role': 'user', 'content': 'a'}], [{'content': 1}]])
         with pytest.raises(WcnbError, match=r'prompts\[0\]'): eng.complete([['not a string']])
+
+def test_json_schema_needs_a_backend_that_can_hold_it(tmp_path):
+    "transformers/vLLM have no grammar here: asking them for a JSON-schema reply is a clear error before anything runs."
+    with get_engine('hf:some-org/some-model', cache_path=tmp_path / 'c.sqlite') as eng:
+        with pytest.raises(WcnbError, match='json_schema replies need the llamacpp or openai backend'):
+            eng.chat([[{'role': 'user', 'content': 'x'}]], Sampling(json_schema={'type': 'object'}))
+
+def test_schema_is_part_of_the_request(tmp_path):
+    "A request with a schema is another request (another cache key); one without keeps its old key."
+    with FaultServer() as url, engine(url, tmp_path) as eng:
+        eng.chat([[{'role': 'user', 'content': 'q'}]], Sampling(max_tokens=4))
+        eng.chat([[{'role': 'user', 'content': 'q'}]], Sampling(max_tokens=4, json_schema={'type': 'object'}))
+        assert FaultServer_ledger(url)['attempts'] == {'q': 2}
+    legacy = dict(temperature=0.0, top_p=1.0, max_tokens=4, stop=None, n=1, seed=0)   # Sampling before json_schema existed
+    assert Sampling(max_tokens=4).model_dump() == legacy   # what request_key hashes: unchanged without a schema

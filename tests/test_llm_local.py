@@ -59,3 +59,16 @@ def test_openai_backend_against_llama_cpp_server(llama_server, tmp_path):
     with get_engine('embedded', cache_path=tmp_path / 'c.sqlite', progress=False) as eng: local = eng.chat(CONVS, GREEDY)
     assert [o.text for o in via_api] == [o.text for o in local]  # same GGUF, template and greedy decoding
     assert len(two.choices) == 2  # the server ignores n: the engine topped the choices up
+
+def test_embedded_json_schema_reply_is_json_of_the_schema(tmp_path):
+    "`Sampling.json_schema` holds the embedded model to a JSON reply of the schema (llama.cpp's grammar)."
+    import json
+    schema = {'type': 'object', 'properties': {'question': {'type': 'string'}}, 'required': ['question']}
+    conv = [{'role': 'user', 'content': 'Make this programming question a bit harder: "Reverse a string." '
+                                        'Reply as JSON with the new question.'}]
+    with get_engine('embedded', cache_path=tmp_path / 'c.sqlite', progress=False) as eng:
+        out = eng.chat([conv], Sampling(max_tokens=120, json_schema=schema), stage='t')[0]
+        plain = eng.chat([conv], Sampling(max_tokens=8), stage='t')[0]
+    assert out.finish_reason == 'stop', out
+    assert set(json.loads(out.text)) == {'question'} and isinstance(json.loads(out.text)['question'], str)
+    assert not plain.cached   # another request: the schema is part of the cache key

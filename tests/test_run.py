@@ -5,7 +5,7 @@ probes: each loads its parameters with `run.load_stage` (as the real pipeline no
 a trace file, writes one output and records it. The stage modules themselves are tested by their own notebooks;
 `make demo` runs the real pipeline end to end.
 """
-import json, subprocess, sys
+import json, os, subprocess, sys
 from pathlib import Path
 import nbformat, pytest
 from wizardcoder_nb.core import WcnbError
@@ -121,11 +121,52 @@ def test_shipped_configs_validate(name):
     cfg = wr.load_run_config(Path(__file__).resolve().parent.parent / 'configs' / f'{name}.yaml')
     assert cfg.run == name and cfg.variants and cfg.benchmarks
     if name == 'tiny-cpu':  # the demo runs on the embedded model only, on a CPU
-        assert cfg.evolve.evolver == cfg.train.model == cfg.generate.model == 'embedded'
+        assert set(cfg.models.specs().values()) == {'embedded'} and cfg.train.model == cfg.generate.model == 'embedded'
         assert cfg.train_launcher is None and cfg.finetuned_backend == 'hf'
     else:  # the paper's settings: vLLM generation, DeepSpeed ZeRO-3 training, the published hyperparameters
         assert cfg.finetuned_backend == 'vllm' and 'deepspeed-zero3' in cfg.train_launcher
         assert (cfg.train.lr, cfg.train.epochs, cfg.train.max_length, cfg.train.global_batch, cfg.train.warmup_steps) == (2e-5, 3, 2048, 512, 30)
+        assert (cfg.models.resolve('evolver').spec, cfg.decontaminate.judge.spec) == ('openai:gpt-3.5-turbo', 'openai:gpt-4o')
+
+
+@pytest.mark.parametrize('name', ['tiny-cpu', 'starcoder-15b', 'codellama-34b'])
+def test_top_level_configs_reference_their_train_preset(name):
+    "A run config's train section is its preset, referenced rather than copied: same values, and no copy in the file."
+    from wizardcoder_nb.core import load_config
+    from wizardcoder_nb.train import TrainConfig
+    root = Path(__file__).resolve().parent.parent / 'configs'
+    cfg = wr.load_run_config(root / f'{name}.yaml')
+    preset = load_config(TrainConfig, root / 'train' / f'{name}.yaml')
+    demo = dict(grad_accum=4, max_steps=5, warmup_steps=2, save_steps=5) if name == 'tiny-cpu' else {}  # the demo's shortening
+    assert cfg.train == preset.model_copy(update=demo)
+    text = (root / f'{name}.yaml').read_text()
+    assert f'from: train/{name}.yaml' in text
+    assert 'lr: 2.0e-5' not in text and 'global_batch' not in text                 # nothing restated
+
+
+def test_run_record_lists_additions(env):
+    "run.json names each role's model and the additions to the paper's recipe that are on."
+    root, pipe, cfg = env
+    cfg.write_text('run: probe\nevolve:\n  additions: {few_shot: 2, near_dup: 0.8}\ngenerate:\n  limit: 2\n')
+    rec, _ = run(root, pipe, cfg, only=['report'])
+    assert rec['additions'] == ['evolve.few_shot', 'evolve.near_dup'] and rec['models']['evolver'] == 'embedded'
+
+
+def test_dry_run_prints_the_plan_and_spends_nothing(tmp_path, wcnb_exe):
+    "`wcnb run --dry-run`: each stage's requests, tokens and cost per role and model; no folder is created."
+    cfg = Path(__file__).resolve().parent.parent / 'configs' / 'starcoder-15b.yaml'
+    p = subprocess.run([wcnb_exe, 'run', '--config', str(cfg), '--dry-run', '--set', 'benchmarks=[humaneval]',
+                        '--set', 'evolve.seeds=data/seeds/wcnb_seeds.jsonl', '--set', 'variants=[{tag: wizardcoder, rounds: 0-3}]'],
+                       cwd=tmp_path, capture_output=True, text=True, env={**os.environ, 'OPENAI_API_KEY': ''})
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    row = lambda stage, role: next(l.split() for l in lines if l.split()[:2] == [stage, role])
+    ev = row('evolve', 'evolver')
+    assert ev[2:4] == ['openai:gpt-3.5-turbo', str(40 * 4)] and ev[-1].startswith('$')     # 40 seeds x 4 rounds, priced
+    assert row('decontaminate', 'decontam_judge')[2] == 'openai:gpt-4o'
+    assert any(l.split()[:2] == ['generate', 'humaneval'] for l in lines) and 'total' in p.stdout
+    assert "additions to the paper's recipe: none" in p.stdout
+    assert list(tmp_path.iterdir()) == []                                          # nothing written
 
 
 def test_pipeline_notebooks_are_thin():

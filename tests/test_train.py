@@ -64,7 +64,8 @@ def test_truncation_and_drops_are_counted(tok, tmp_path):
     cfg = T.TrainConfig(max_length=64, cache_dir=tmp_path / 'cache')
     ts, hit = T.tokenize_cached(p, tok, cfg)
     assert not hit
-    assert (ts.stats['samples_in'], ts.stats['samples'], ts.stats['truncated'], ts.stats['dropped_prompt_too_long']) == (3, 2, 1, 1)
+    st = ts.stats
+    assert (st['samples_in'], st['samples'], st['truncated'], st['dropped_prompt_too_long']) == (3, 2, 1, 1)
     assert ts.lengths().max() == 64
     assert '1 truncated' in T.overlong_report(ts.stats) and '1 dropped prompt too long' in T.overlong_report(ts.stats)
     drop = T.tokenize_cached(p, tok, cfg.model_copy(update=dict(overlong='drop')))[0]
@@ -75,9 +76,11 @@ def test_input_errors_name_file_line_or_field(tmp_path):
     bad = tmp_path / 'bad.jsonl'
     bad.write_text('{"instruction": "a", "output": "b"}\n{"instruction": "a"}\n')
     with pytest.raises(WcnbError, match=r"bad.jsonl:2: field 'output'"): D.read_train_samples(bad)
-    with pytest.raises(WcnbError, match='training data not found'): T.train_model(T.TrainConfig(), tmp_path / 'none.jsonl', tmp_path / 'o')
+    with pytest.raises(WcnbError, match='training data not found'):
+        T.train_model(T.TrainConfig(), tmp_path / 'none.jsonl', tmp_path / 'o')
     with pytest.raises(WcnbError, match='tiny-cpu'): T.load_train_config('no-such-preset')
-    with pytest.raises(WcnbError, match='global_batch'): C.grad_accum_steps(T.TrainConfig(global_batch=512, per_device_batch=16), 3)
+    with pytest.raises(WcnbError, match='global_batch'):
+        C.grad_accum_steps(T.TrainConfig(global_batch=512, per_device_batch=16), 3)
     (tmp_path / 'c.yaml').write_text('method: lora\nlora_r: -3\n')
     with pytest.raises(WcnbError, match=r"c.yaml:2: field 'lora_r'"): T.load_train_config(config=tmp_path / 'c.yaml')
 
@@ -116,8 +119,10 @@ def straight_run(tmp_path_factory, real_slice):
 def test_lora_run_trains_and_reports(straight_run):
     s, out = straight_run
     assert s['complete'] and s['steps'] == 3 and s['method'] == 'lora'
-    assert s['truncated'] + s['dropped_prompt_too_long'] > 0 and s['samples'] + s['dropped_prompt_too_long'] == s['samples_in'] == 16
-    assert s['tokens_seen'] > 0 and s['tokens_per_s'] > 0 and s['peak_rss_gb'] > 0.5 and s['trainable_params'] < s['params'] / 100
+    assert s['truncated'] + s['dropped_prompt_too_long'] > 0
+    assert s['samples'] + s['dropped_prompt_too_long'] == s['samples_in'] == 16
+    assert s['tokens_seen'] > 0 and s['tokens_per_s'] > 0 and s['peak_rss_gb'] > 0.5
+    assert s['trainable_params'] < s['params'] / 100
     assert {'first_loss', 'last_loss'} <= s.keys()
     for f in ('adapter/adapter_config.json', 'merged/config.json', 'loss.png', 'summary.json', 'log_history.json'):
         assert (out / f).exists(), f
@@ -153,7 +158,8 @@ def test_adapter_and_merged_model_load_and_generate(straight_run):
 
 def test_engine_hf_backend_loads_the_merged_model(straight_run):
     from wizardcoder_nb.llm import Sampling, get_engine
-    with get_engine(F.hf_spec(straight_run[1]), concurrency=1, cache_path=straight_run[1] / 'llm.sqlite', progress=False) as eng:
+    out = straight_run[1]
+    with get_engine(F.hf_spec(out), concurrency=1, cache_path=out / 'llm.sqlite', progress=False) as eng:
         [c] = eng.complete([format_prompt('Print hello.')], Sampling(temperature=0, max_tokens=8), stage='test')
     assert c.choices[0].text is not None
 
@@ -161,7 +167,8 @@ def test_cli_returns_a_finished_run_and_reports_errors(straight_run, real_slice,
     s, out = straight_run
     sets = [f'--set={k}={json.dumps(v) if not isinstance(v, str) else v}' for k, v in s['config'].items()
             if v is not None and k != 'cache_dir'] + [f"--set=cache_dir={s['config']['cache_dir']}"]
-    r = subprocess.run([wcnb_exe, 'train', '--data', str(real_slice), '--out', str(out), *sets], capture_output=True, text=True)
+    r = subprocess.run([wcnb_exe, 'train', '--data', str(real_slice), '--out', str(out), *sets],
+                       capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert 'already trained' in r.stderr and '"steps": 3' in r.stdout
     r = subprocess.run([wcnb_exe, 'train', '--data', str(out / 'missing.jsonl')], capture_output=True, text=True)
@@ -179,7 +186,8 @@ def test_accelerate_configs_parse_and_give_the_paper_batch(name):
     for preset in ('starcoder-15b', 'codellama-34b'):
         p = T.load_train_config(preset)
         assert p.per_device_batch * C.grad_accum_steps(p, c.num_processes) * c.num_processes == 512
-        assert (p.lr, p.epochs, p.max_length, p.warmup_steps, p.scheduler, p.gradient_checkpointing) == (2e-5, 3, 2048, 30, 'cosine', True)
+        assert (p.lr, p.epochs, p.max_length, p.warmup_steps, p.scheduler, p.gradient_checkpointing) == \
+               (2e-5, 3, 2048, 30, 'cosine', True)
 
 def test_every_preset_loads():
     names = C.list_presets()
@@ -214,10 +222,12 @@ def tiny_random_model(tmp_path_factory, tok) -> Path:
 
 def test_two_processes(tiny_random_model, real_slice, tmp_path, wcnb_exe):
     out = tmp_path / 'ddp'
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', '29517', wcnb_exe, 'train',
-           '--data', str(real_slice), '--out', str(out), '--model', str(tiny_random_model), '--max-steps', '2', '--packing',
-           '--set', 'global_batch=4', '--set', 'max_length=64', '--set', 'save_steps=1', '--set', f'cache_dir={tmp_path / "cache"}']
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', '29517',
+           wcnb_exe, 'train', '--data', str(real_slice), '--out', str(out), '--model', str(tiny_random_model),
+           '--max-steps', '2', '--packing', '--set', 'global_batch=4', '--set', 'max_length=64',
+           '--set', 'save_steps=1', '--set', f'cache_dir={tmp_path / "cache"}']
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                       env={**os.environ, 'OMP_NUM_THREADS': '1'})
     assert r.returncode == 0, r.stderr[-3000:]
     s = json.loads((out / 'summary.json').read_text())
     assert (s['processes'], s['grad_accum'], s['global_batch'], s['steps']) == (2, 2, 4, 2)

@@ -10,11 +10,11 @@ from typing import Any, Iterable, Iterator, Literal, Type, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 # %% auto #0
-__all__ = ['R', 'WcnbError', 'wcnb_home', 'data_dir', 'repo_root', 'fixtures_dir', 'FixtureMissing', 'fixture_file',
+__all__ = ['R', 'REF_KEY', 'WcnbError', 'wcnb_home', 'data_dir', 'repo_root', 'fixtures_dir', 'FixtureMissing', 'fixture_file',
            'atomic_write_bytes', 'atomic_write_text', 'atomic_write_json', 'to_json_line', 'write_jsonl',
            'parse_record', 'read_jsonl', 'read_jsonl_lines', 'JsonlAppender', 'single_writer', 'atomic_dir',
            'stable_hash', 'file_sha256', 'Record', 'Instruction', 'EvolSample', 'Problem', 'Sample', 'Result', 'Config',
-           'load_yaml_model', 'load_section_config']
+           'parse_overrides', 'load_config', 'load_yaml_model', 'load_section_config']
 
 # %% ../nbs/00_core.ipynb #fa92b450
 class WcnbError(Exception):
@@ -253,49 +253,159 @@ class Config(BaseModel):
     "Base for config sections: unknown keys are errors, values are validated on assignment."
     model_config = ConfigDict(extra='forbid', validate_assignment=True)
 
-def _key_lines(text: str) -> dict[tuple, int]:
-    "Map each key path in a YAML mapping document to its 1-based line."
+# %% ../nbs/00_core.ipynb #a1b2c3d4
+def _node_lines(node, file: str) -> dict[tuple, str]:
+    "`{key path: 'file:line'}` for every mapping key and list item under a composed YAML `node`."
     import yaml
     out = {}
-    def walk(node, path):
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                out[path + (k.value,)] = k.start_mark.line + 1
-                walk(v, path + (k.value,))
-    walk(yaml.compose(text), ())
+    def walk(n, path):
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                out[path + (str(k.value),)] = f'{file}:{k.start_mark.line + 1}'
+                walk(v, path + (str(k.value),))
+        elif isinstance(n, yaml.SequenceNode):
+            for i, v in enumerate(n.value):
+                out[path + (str(i),)] = f'{file}:{v.start_mark.line + 1}'
+                walk(v, path + (str(i),))
+    if node is not None: walk(node, ())
     return out
 
-def load_yaml_model(path: str | os.PathLike, model: Type[R], overrides: dict | None = None) -> R:
-    "Load YAML `path` into `model`; errors name `file:line` and field. `overrides` (dotted keys) win over the file."
+def _read_yaml(path: Path) -> tuple[dict, dict[tuple, str]]:
+    "The mapping in YAML file `path` and where each key is written; errors name the file and line."
     import yaml
-    path = Path(path)
-    if not path.exists(): raise WcnbError(f"{path}: config file not found")
+    if not path.is_file(): raise WcnbError(f"{path}: config file not found")
     text = path.read_text(encoding='utf-8')
-    try: data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as e: raise WcnbError(f"{path}: invalid YAML: {e}") from None
+    try: node, data = yaml.compose(text), yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, 'problem_mark', None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise WcnbError(f"{where}: invalid YAML: {getattr(e, 'problem', None) or e}") from None
+    if data is None: return {}, {}
     if not isinstance(data, dict): raise WcnbError(f"{path}:1: expected a mapping of config keys")
-    for k, v in (overrides or {}).items(): _set_dotted(data, k, v)
-    try: return model.model_validate(data)
-    except ValidationError as e:
-        lines, msgs = _key_lines(text), []
-        for err in e.errors():
-            loc = tuple(str(x) for x in err['loc'])
-            line = next((lines[loc[:i]] for i in range(len(loc), 0, -1) if loc[:i] in lines), None)
-            msgs.append(f"{path}{':' + str(line) if line else ''}: field '{'.'.join(loc)}': {err['msg']}")
-        raise WcnbError('\n'.join(msgs)) from None
+    return data, _node_lines(node, str(path))
+
+# %% ../nbs/00_core.ipynb #3859a69d
+REF_KEY = 'from'  # `from` is a Python keyword, so no config field can be named like it
+
+def _merge(base: Any, over: Any) -> Any:
+    "`over` on top of `base`: mappings merge key by key (recursively), anything else replaces."
+    if not (isinstance(base, dict) and isinstance(over, dict)): return over
+    return {**base, **{k: _merge(base.get(k), v) for k, v in over.items()}}
+
+def _expand(value: Any, at: tuple, lines: dict, file: Path, seen: tuple) -> tuple[Any, dict]:
+    "`value` (found at key path `at` of `file`) with its references resolved, and where each key under it is written."
+    if isinstance(value, list):
+        parts = [_expand(v, at + (str(i),), lines, file, seen) for i, v in enumerate(value)]
+        return [d for d, _ in parts], {k: w for _, ws in parts for k, w in ws.items()}
+    if not isinstance(value, dict): return value, {}
+    data, where = {}, {}
+    if REF_KEY in value:
+        data, ref_where = _reference(value[REF_KEY], file, lines.get(at + (REF_KEY,), str(file)), seen)
+        where = {at + k: w for k, w in ref_where.items()}
+    for k, v in value.items():
+        if k == REF_KEY: continue
+        d, w = _expand(v, at + (str(k),), lines, file, seen)
+        data[k] = _merge(data.get(k), d)
+        where |= {at + (str(k),): lines.get(at + (str(k),), str(file)), **w}
+    return data, where
+
+def _reference(ref: Any, file: Path, where: str, seen: tuple) -> tuple[dict, dict]:
+    "The data `from: <ref>` (written at `where` in `file`) names: a file relative to `file`, optionally `#a.b` of it."
+    if not isinstance(ref, str) or not ref.strip():
+        raise WcnbError(f"{where}: '{REF_KEY}' must name a config file, e.g. {REF_KEY}: ../train/tiny-cpu.yaml")
+    name, _, frag = ref.strip().partition('#')
+    path = Path(os.path.normpath(file.parent / name))
+    if path.resolve() in seen: raise WcnbError(f"{where}: '{REF_KEY}: {ref}' refers back to {path} (a cycle)")
+    if not path.is_file(): raise WcnbError(f"{where}: '{REF_KEY}: {ref}': {path} not found")
+    data, where_in = _load_file(path, seen)
+    for i, part in enumerate(p for p in frag.split('.') if p):
+        if not isinstance(data, dict) or part not in data:
+            raise WcnbError(f"{where}: '{REF_KEY}: {ref}': {path} has no section '{frag}'")
+        data, where_in = data[part], {k[1:]: w for k, w in where_in.items() if k[:1] == (part,)}
+    if not isinstance(data, dict): raise WcnbError(f"{where}: '{REF_KEY}: {ref}' must name a mapping of config keys")
+    return data, where_in
+
+def _load_file(path: Path, seen: tuple = ()) -> tuple[dict, dict]:
+    "A YAML config file with its references resolved, and where each key is written."
+    data, lines = _read_yaml(path)
+    return _expand(data, (), lines, path, seen + (path.resolve(),))
+
+# %% ../nbs/00_core.ipynb #6669d514
+def parse_overrides(items: Iterable[str] | dict | None) -> dict[str, Any]:
+    "`['train.lr=1e-4', 'benchmarks=[humaneval, mbpp]']` → `{'train.lr': 0.0001, ...}` (YAML-typed); a dict passes."
+    import yaml
+    if isinstance(items, dict): return dict(items)
+    out = {}
+    for it in items or []:
+        k, eq, v = str(it).partition('=')
+        if not eq or not k.strip(): raise WcnbError(f"--set {it!r}: expected KEY=VALUE, e.g. --set train.epochs=2")
+        try: out[k.strip()] = yaml.safe_load(v) if v.strip() else None
+        except yaml.YAMLError: out[k.strip()] = v
+    return out
+
+def _item(d: dict | list, p: str, key: str) -> tuple[dict | list, str | int]:
+    "The container and index for step `p` of dotted `key` (a number indexes a list)."
+    if isinstance(d, list):
+        if not (p.isdigit() and int(p) < len(d)):
+            raise WcnbError(f"override '{key}': no item {p} in a list of {len(d)}")
+        return d, int(p)
+    return d, p
 
 def _set_dotted(d: dict, key: str, value: Any):
+    "Set `value` at dotted `key` of `d`, creating mappings on the way."
     *parents, last = key.split('.')
-    for p in parents: d = d.setdefault(p, {})
-    d[last] = value
+    for p in parents:
+        d, i = _item(d, p, key)
+        if not isinstance(d[i] if isinstance(d, list) else d.get(i), (dict, list)): d[i] = {}
+        d = d[i]
+    d, i = _item(d, last, key)
+    d[i] = value
 
-# %% ../nbs/00_core.ipynb #a1b2c3d4
+# %% ../nbs/00_core.ipynb #4d161595
+def _section(data: dict, where: dict, section: str | None, shared: Iterable[str]) -> tuple[dict, dict, tuple]:
+    "The part of a run config that `section` reads (plus its `shared` run-level keys), re-rooted; and its prefix."
+    if not section or section not in data: return data, where, ()
+    if not isinstance(data[section], dict):
+        raise WcnbError(f"{where.get((section,), 'config')}: '{section}' must be a mapping")
+    view = {**data[section], **{k: data[k] for k in shared if k in data}}
+    w = {k[1:]: v for k, v in where.items() if k[:1] == (section,)}
+    w |= {k: v for k, v in where.items() if k[:1] and k[0] in shared}
+    return view, w, (section,)
+
+def _located_errors(e: ValidationError, where: dict, prefix: tuple, shared: Iterable[str]) -> str:
+    "One line per validation error: where the value was written (longest known key path), the field, the message."
+    msgs = []
+    for err in e.errors():
+        loc = tuple(str(x) for x in err['loc'])
+        src = next((where[loc[:i]] for i in range(len(loc), 0, -1) if loc[:i] in where), None)
+        shown = loc if loc[:1] and loc[0] in shared else prefix + loc
+        msgs.append(f"{src + ': ' if src else ''}field '{'.'.join(shown) or '<root>'}': {err['msg']}")
+    return '\n'.join(msgs)
+
+def load_config(model: Type[R],  # the Config class to validate into
+                *files: str | os.PathLike | None,  # YAML files, later ones win (None entries are skipped)
+                overrides: Iterable[str] | dict | None = None,  # `['a.b=1']` or `{'a.b': 1}`, over the files
+                section: str | None = None,  # read this section of a run config (a file without it is read whole)
+                shared: Iterable[str] = (),  # run-level keys the section also reads
+               ) -> R:
+    "`model` from layered YAML files with `from:` references resolved and overrides applied; errors name file:line."
+    data, where = {}, {}
+    for f in files:
+        if f is None: continue
+        d, w = _load_file(Path(f))
+        data, where = _merge(data, d), where | w
+    data, where, prefix = _section(data, where, section, shared)
+    for key, value in parse_overrides(overrides).items():
+        _set_dotted(data, key, value)
+        where |= {tuple(key.split('.')[:i]): f"override '{key}'" for i in range(1, key.count('.') + 2)}
+    try: return model.model_validate(data)
+    except ValidationError as e: raise WcnbError(_located_errors(e, where, prefix, shared)) from None
+
+# %% ../nbs/00_core.ipynb #d5dc3738
+def load_yaml_model(path: str | os.PathLike, model: Type[R], overrides: dict | None = None) -> R:
+    "Load YAML `path` into `model` (see `load_config`); `overrides` (dotted keys) win over the file."
+    return load_config(model, path, overrides=overrides)
+
 def load_section_config(path: str | os.PathLike, section: str, model: Type[R], overrides: dict | None = None) -> R:
     "`model` from YAML `path`: a flat file of its fields, or a run config whose `section:` holds them (rest ignored)."
-    import yaml
-    from pydantic import create_model
-    try: doc = yaml.safe_load(Path(path).read_text(encoding='utf-8'))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError): doc = None  # load_yaml_model reports these with file:line
-    if not (isinstance(doc, dict) and section in doc): return load_yaml_model(path, model, overrides)
-    run = create_model(f'_{section}_section', __config__=ConfigDict(extra='ignore'), **{section: (model, ...)})
-    return getattr(load_yaml_model(path, run, {f'{section}.{k}': v for k, v in (overrides or {}).items()}), section)
+    return load_config(model, path, overrides=overrides, section=section)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/21_evaluate.ipynb #b7fa1d1e
 from __future__ import annotations
-import base64, collections, json, os, pickle, re, time
+import collections, json, os, re, time
 from pathlib import Path
 from typing import Annotated, Any, Optional
 import typer
@@ -12,14 +12,14 @@ from .core import (WcnbError, Config, Problem, Sample, Result, JsonlAppender, at
                                  atomic_write_bytes, read_jsonl, write_jsonl, parse_record, stable_hash, file_sha256,
                                  wcnb_home)
 from .data import load_benchmark, find_benchmark_file, benchmark_source
-from .exec import (Limits, ExecResult, Sandbox, run_programs, available_languages, pass_at_k,
-                                 bootstrap_ci)
+from .exec import Limits, ExecResult, Sandbox, run_programs, available_languages
+from .evalplus import job_program, check_verdict
 
 # %% auto #0
-__all__ = ['DEFAULT_TIMEOUT', 'EVAL_VERSION', 'EVALPLUS_RUNTIME', 'EVALPLUS_GROUND_TRUTH', 'EVALPLUS_CHECK', 'BUILDERS',
-           'EvaluateConfig', 'read_samples', 'build_humaneval', 'build_mbpp', 'ds1000_postprocess',
-           'ds1000_missing_modules', 'build_ds1000', 'truncate_at_stops', 'build_multipl_e', 'evalplus_ground_truth',
-           'build_evalplus', 'pass_at_k_table', 'summarize', 'format_summary', 'evaluate_samples', 'cli_evaluate']
+__all__ = ['DEFAULT_TIMEOUT', 'EVAL_VERSION', 'BUILDERS', 'EvaluateConfig', 'read_samples', 'build_humaneval', 'build_mbpp',
+           'ds1000_postprocess', 'ds1000_missing_modules', 'build_ds1000', 'truncate_at_stops', 'build_multipl_e',
+           'evalplus_ground_truth', 'build_evalplus', 'pass_at_k', 'bootstrap_ci', 'task_counts', 'pass_at_k_table',
+           'summarize', 'format_summary', 'evaluate_samples', 'cli_evaluate']
 
 # %% ../nbs/21_evaluate.ipynb #86618a15
 class EvaluateConfig(Config):
@@ -33,7 +33,8 @@ class EvaluateConfig(Config):
     seed: int = 0
 
 DEFAULT_TIMEOUT = {'humaneval': 3.0, 'mbpp': 15.0, 'ds1000': 120.0, 'multipl-e': 30.0}
-EVAL_VERSION = 1   # bump when the judging of a sample changes: old results are then re-judged
+# bump when the judging of a sample changes: old results are then re-judged
+EVAL_VERSION = 2   # 2: reference namespaces, no processes, EvalPlus outputs compared outside the candidate's process
 
 def _family(benchmark: str) -> str:
     return 'multipl-e' if benchmark.startswith('multipl-e-') else benchmark
@@ -67,15 +68,16 @@ def _code(p: Problem, s: Sample) -> str:
     return s.completion if p.benchmark in ('mbpp', 'ds1000') else p.prompt + s.completion
 
 def _python_limits(timeout: float) -> Limits:
-    "CPU time is the budget (robust on a busy machine); wall time only catches sleepers."
-    return Limits(cpu_s=timeout, wall_s=max(3 * timeout, timeout + 10))
+    "CPU time is the budget (robust on a busy machine); wall time only catches sleepers. Threads yes, processes no."
+    return Limits(cpu_s=timeout, wall_s=max(3 * timeout, timeout + 10), fork=False)
 
 def build_humaneval(p: Problem, s: Sample, cfg: EvaluateConfig, ctx: dict) -> dict:
     prog = _code(p, s) + '\n' + p.test + '\n' + f'check({p.entry_point})' + '\n'
-    return dict(code=prog, limits=_python_limits(cfg.timeout or DEFAULT_TIMEOUT['humaneval']))
+    return dict(code=prog, limits=_python_limits(cfg.timeout or DEFAULT_TIMEOUT['humaneval']), as_main=False)
 
 def build_mbpp(p: Problem, s: Sample, cfg: EvaluateConfig, ctx: dict) -> dict:
-    return dict(code=_code(p, s) + '\n' + p.test, limits=_python_limits(cfg.timeout or DEFAULT_TIMEOUT['mbpp']))
+    return dict(code=_code(p, s) + '\n' + p.test, limits=_python_limits(cfg.timeout or DEFAULT_TIMEOUT['mbpp']),
+                as_main=False)
 
 # %% ../nbs/21_evaluate.ipynb #f5e8e7b2
 def ds1000_postprocess(code: str) -> str:
@@ -111,188 +113,39 @@ def build_multipl_e(p: Problem, s: Sample, cfg: EvaluateConfig, ctx: dict) -> di
     return dict(code=body + '\n' + p.test, language=p.language, limits=Limits(cpu_s=t, wall_s=t + 10, memory_mb=4096, nproc=64))
 
 # %% ../nbs/21_evaluate.ipynb #54b61fb0
-EVALPLUS_RUNTIME = r'''
-import base64 as _b64, io as _io, json as _json, math as _math, os as _os, pickle as _pickle, signal as _signal, sys as _sys, time as _time
-
-MBPP_OUTPUT_NOT_NONE_TASKS = ["check_str", "text_match_three", "text_starta_endb"]
-MBPP_OUTPUT_SET_EQ_TASKS = ["similar_elements", "find_char_long", "common_in_nested_lists", "extract_singly",
-                            "larg_nnum", "intersection_array", "find_dissimilar", "Diff"]
-
-def _surface_Area(base_edge, height):  # oracle for Mbpp/581
-    slant_height = _math.sqrt((base_edge / 2) ** 2 + height ** 2)
-    return round(base_edge ** 2 + 4 * (base_edge * slant_height) / 2)
-
-def _digit_distance_nums(num1, num2):  # oracle for Mbpp/558
-    s1, s2 = str(num1), str(num2)
-    n = max(len(s1), len(s2))
-    return sum(abs(int(a) - int(b)) for a, b in zip(s1.zfill(n), s2.zfill(n)))
-
-def _poly(xs, x):  # oracle for HumanEval/32
-    return sum([coeff * _math.pow(x, i) for i, coeff in enumerate(xs)])
-
-def is_floats(x):
-    if isinstance(x, float): return True
-    if isinstance(x, (list, tuple)) and x: return all(isinstance(i, float) for i in x)
-    np = _sys.modules.get("numpy")
-    if np is not None and isinstance(x, np.ndarray): return x.dtype == np.float64 or x.dtype == np.float32
-    return False
-
-def check_output(inp, out, exp, atol, dataset, entry_point):
-    exact_match = out == exp
-    if dataset == "mbpp":
-        if entry_point == "are_equivalent": exact_match = exact_match or True
-        elif entry_point == "sum_div": exact_match = exact_match or out == 0
-        elif entry_point == "surface_Area": exact_match = exact_match or abs(out - _surface_Area(*inp)) <= atol
-        elif entry_point == "digit_distance_nums": exact_match = exact_match or out == _digit_distance_nums(*inp)
-        elif entry_point in MBPP_OUTPUT_SET_EQ_TASKS: exact_match = set(out) == set(exp)
-        elif entry_point in MBPP_OUTPUT_NOT_NONE_TASKS:
-            exact_match = out == exp if isinstance(out, bool) else exp == (out is not None)
-    if dataset == "humaneval" and entry_point == "find_zero":
-        return abs(_poly(*inp, out)) <= atol
-    if atol == 0 and is_floats(exp): atol = 1e-6
-    if not exact_match and atol != 0:
-        import numpy as np
-        if type(out) is not type(exp): return False
-        if isinstance(exp, (list, tuple)) and len(out) != len(exp): return False
-        return bool(np.allclose(out, exp, rtol=1e-07, atol=atol))
-    return bool(exact_match)
-
-def mbpp_deserialize_inputs(task_id, inputs):
-    task_id = int(task_id.split("/")[-1])
-    if task_id in [2, 116, 132, 143, 222, 261, 273, 394, 399, 421, 424, 429, 470, 560, 579, 596, 616, 630, 726, 740, 744, 809]:
-        return [[tuple(lst) for lst in inp] for inp in inputs]
-    if task_id in [63, 64, 70, 94, 120, 237, 272, 299, 400, 409, 417, 438, 473, 614, 780]:
-        return [[[tuple(lst) for lst in lst_lst] for lst_lst in inp] for inp in inputs]
-    if task_id in [75, 413, 444, 753]:
-        return [[[tuple(lst) for lst in inp[0]]] + [inp[1]] for inp in inputs]
-    if task_id in (106, 750):
-        return [[inp[0]] + [tuple(inp[1])] for inp in inputs]
-    if task_id == 115:
-        return [[[set(item) if isinstance(item, list) and len(item) else {} for item in inp[0]]] for inp in inputs]
-    if task_id == 124:
-        return [(float(inp[0]), complex(inp[1])) for inp in inputs]
-    if task_id in [250, 405, 446, 617, 720, 763, 808]:
-        return [[tuple(inp[0])] + [inp[1]] for inp in inputs]
-    if task_id in [259, 401, 445]:
-        m = [[[tuple(lst) for lst in lst_lst] for lst_lst in inp] for inp in inputs]
-        return [[tuple(lst) for lst in inp] for inp in m]
-    if task_id == 278:
-        m = [[[tuple(item) if isinstance(item, list) else item for item in inp[0]]] for inp in inputs]
-        return [[tuple(lst) for lst in inp] for inp in m]
-    if task_id == 307:
-        return [[tuple(inp[0])] + [inp[1], inp[2]] for inp in inputs]
-    if task_id == 722:
-        return [[{key: tuple(value) for key, value in inp[0].items()}] + inp[1:] for inp in inputs]
-    if task_id == 252:
-        return [[complex(inp[0])] for inp in inputs]
-    if task_id in [580, 615, 791]:
-        def tup(x): return tuple(tup(i) for i in x) if isinstance(x, list) else x
-        return [tup(inp) for inp in inputs]
-    return inputs
-
-class _Swallow:
-    "Silence the solution's prints and refuse stdin, as EvalPlus' swallow_io does."
-    def __enter__(self):
-        self.saved = _sys.stdout, _sys.stderr, _sys.stdin
-        _sys.stdout = _sys.stderr = _io.StringIO(); _sys.stdin = _io.StringIO()
-    def __exit__(self, *exc):
-        _sys.stdout, _sys.stderr, _sys.stdin = self.saved
-
-class _TimeLimit(BaseException): pass
-
-def _on_alarm(signum, frame): raise _TimeLimit()
-
-def _call(fn, inp, limit):
-    _signal.signal(_signal.SIGALRM, _on_alarm); _signal.setitimer(_signal.ITIMER_REAL, limit)
-    try:
-        with _Swallow(): return fn(*inp)
-    finally: _signal.setitimer(_signal.ITIMER_REAL, 0)
-
-def _load(task):
-    raw = _json.load(open(task["inputs_path"]))
-    inputs = {part: raw[part + "_input"] for part in ("base", "plus")}
-    if task["dataset"] == "mbpp": inputs = {k: mbpp_deserialize_inputs(task["task_id"], v) for k, v in inputs.items()}
-    return inputs
-
-def _fresh_function(code, entry_point):
-    g = {"__name__": "__wcnb_solution__"}
-    with _Swallow(): exec(compile(code, "solution.py", "exec"), g)
-    return g[entry_point]
-'''
-
-# %% ../nbs/21_evaluate.ipynb #9662d87a
-EVALPLUS_GROUND_TRUTH = EVALPLUS_RUNTIME + r'''
-def _main():
-    task = _json.load(open("task.json"))
-    inputs, out = _load(task), {}
-    for part in ("base", "plus"):
-        fn = _fresh_function(open("solution.py").read(), task["entry_point"])
-        outs, times = [], []
-        for inp in inputs[part]:
-            t0 = _time.time()
-            with _Swallow(): r = fn(*inp)
-            times.append(_time.time() - t0)
-            outs.append((r is not None) if task["entry_point"] in MBPP_OUTPUT_NOT_NONE_TASKS and task["dataset"] == "mbpp" else r)
-        out[part], out[part + "_time"] = outs, times
-    _os.write(1, b"WCNB-GT " + _b64.b64encode(_pickle.dumps(out)) + b"\n")
-
-_main()
-'''
-
-EVALPLUS_CHECK = EVALPLUS_RUNTIME + r'''
-def _main():
-    task = _json.load(open("task.json"))
-    with open(task["expected_path"], "rb") as f: expected = _pickle.load(f)
-    inputs, report = _load(task), {"base": None, "plus": None}
-    try:
-        for part in ("base", "plus"):
-            fn = _fresh_function(open("solution.py").read(), task["entry_point"])
-            for i, inp in enumerate(inputs[part]):
-                limit = task[part + "_limits"][i]
-                try: ok = check_output(inp, _call(fn, inp, limit), expected[part][i], task["atol"], task["dataset"], task["entry_point"])
-                except _TimeLimit: ok, why = False, f"timed out (> {limit:.2f} s)"
-                except BaseException as e: ok, why = False, f"{type(e).__name__}: {str(e)[:100]}"
-                else: why = "wrong output"
-                if not ok: raise AssertionError(f"{part} input {i}: {why}")
-            report[part] = True
-    finally:
-        _os.write(1, ("WCNB-EVALPLUS " + _json.dumps(report) + "\n").encode())
-
-_main()
-'''
-
-# %% ../nbs/21_evaluate.ipynb #1f43b914
 def _gt_dir(benchmark: str, data_file: Path | None, problems: list[Problem]) -> Path:
     tag = file_sha256(data_file)[:16] if data_file else stable_hash([p.task_id for p in problems])
     return wcnb_home() / 'ground_truth' / f'{benchmark}-{tag}-v{EVAL_VERSION}'
 
 def _gt_paths(d: Path, p: Problem) -> dict[str, Path]:
     stem = p.task_id.replace('/', '_')
-    return {k: d / f'{stem}.{k}' for k in ('inputs.json', 'expected.pkl', 'times.json')}
+    return {k: d / f'{stem}.{k}' for k in ('inputs.json', 'expected.jsonl', 'times.json')}
 
-def _write_public(path: Path, data: bytes):
-    "Write atomically, readable by the sandbox's unprivileged uid."
-    atomic_write_bytes(path, data); os.chmod(path, 0o644)
+def _write(path: Path, data: bytes, mode: int):
+    "Write atomically with `mode` (0644: the sandbox's unprivileged uid may read it; 0600: only its supervisor may)."
+    atomic_write_bytes(path, data); os.chmod(path, mode)
 
-def _evalplus_task(p: Problem, dataset: str, paths: dict, **extra) -> str:
-    return json.dumps(dict(task_id=p.task_id, entry_point=p.entry_point, dataset=dataset, atol=p.meta['atol'],
-                           inputs_path=str(paths['inputs.json']), expected_path=str(paths['expected.pkl']), **extra))
+def _evalplus_task(p: Problem, dataset: str, paths: dict, mode: str, **extra) -> str:
+    return json.dumps(dict(task_id=p.task_id, entry_point=p.entry_point, dataset=dataset, atol=p.meta['atol'], mode=mode,
+                           inputs_path=str(paths['inputs.json']), expected_path=str(paths['expected.jsonl']), **extra))
 
-# %% ../nbs/21_evaluate.ipynb #3dec6356
+# %% ../nbs/21_evaluate.ipynb #9662d87a
 def _gt_job(p: Problem, dataset: str, paths: dict) -> dict:
-    files = {'solution.py': p.prompt + p.canonical_solution, 'task.json': _evalplus_task(p, dataset, paths)}
-    return dict(code=EVALPLUS_GROUND_TRUTH, files=files,
-                limits=Limits(cpu_s=600, wall_s=900, memory_mb=8192, fsize_mb=2048, output_kb=2 << 20))
+    files = {'solution.py': p.prompt + p.canonical_solution, 'task.json': _evalplus_task(p, dataset, paths, 'gt')}
+    return dict(code=job_program(), files=files, supervisor=True,
+                limits=Limits(cpu_s=600, wall_s=900, memory_mb=8192, fsize_mb=2048, fork=False))
 
 def _save_gt(p: Problem, r: ExecResult, paths: dict):
-    line = next((l for l in r.stdout.splitlines() if l.startswith('WCNB-GT ')), None)
-    if r.verdict != 'passed' or line is None:
+    "Store what the ground-truth job reported: a header, one expected record per input (kept as text), the times."
+    lines = r.report.splitlines() if r.verdict == 'passed' else []
+    try: head, times = json.loads(lines[0]), json.loads(lines[-1])['times']; n = head['base'] + head['plus']
+    except (IndexError, ValueError, KeyError, TypeError): n = None
+    if n is None or len(lines) != n + 2:
         raise WcnbError(f"{p.task_id}: the canonical solution failed on its own inputs ({r.verdict}: {r.reason})")
-    gt = pickle.loads(base64.b64decode(line[len('WCNB-GT '):]))
-    _write_public(paths['expected.pkl'], pickle.dumps({k: gt[k] for k in ('base', 'plus')}))
-    _write_public(paths['times.json'], json.dumps({k: gt[k + '_time'] for k in ('base', 'plus')}).encode())
+    _write(paths['expected.jsonl'], ('\n'.join(lines[:-1]) + '\n').encode(), 0o600)
+    _write(paths['times.json'], json.dumps(times).encode(), 0o644)
 
-# %% ../nbs/21_evaluate.ipynb #1f2c14a5
+# %% ../nbs/21_evaluate.ipynb #3dd44fa4
 def evalplus_ground_truth(benchmark: str, problems: list[Problem], gt_dir: Path, sandbox: Sandbox) -> dict:
     "Per task: reference times and the paths of inputs/expected outputs; computes what the cache lacks."
     dataset = 'mbpp' if benchmark == 'mbpp+' else 'humaneval'
@@ -300,21 +153,23 @@ def evalplus_ground_truth(benchmark: str, problems: list[Problem], gt_dir: Path,
     todo = [p for p in problems if not _gt_paths(gt_dir, p)['times.json'].exists()]
     for p in todo:
         raw = {k: p.meta[k] for k in ('base_input', 'plus_input')}
-        _write_public(_gt_paths(gt_dir, p)['inputs.json'], json.dumps(raw).encode())
+        _write(_gt_paths(gt_dir, p)['inputs.json'], json.dumps(raw).encode(), 0o644)
     for p, r in zip(todo, run_programs([_gt_job(p, dataset, _gt_paths(gt_dir, p)) for p in todo], sandbox=sandbox)):
         _save_gt(p, r, _gt_paths(gt_dir, p))
     return {p.task_id: dict(paths=_gt_paths(gt_dir, p), times=json.loads(_gt_paths(gt_dir, p)['times.json'].read_text()))
             for p in problems}
 
-# %% ../nbs/21_evaluate.ipynb #4dd65fb6
+# %% ../nbs/21_evaluate.ipynb #cba2f91a
 def build_evalplus(p: Problem, s: Sample, cfg: EvaluateConfig, ctx: dict) -> dict:
     gt, dataset = ctx['gt'][p.task_id], 'mbpp' if p.benchmark == 'mbpp+' else 'humaneval'
     limits = {part: [max(cfg.evalplus_min_time_limit, cfg.evalplus_gt_time_factor * t) for t in gt['times'][part]]
               for part in ('base', 'plus')}
     budget = sum(sum(v) for v in limits.values()) + 10    # every input may use its whole limit (see below)
     files = {'solution.py': _code(p, s),
-             'task.json': _evalplus_task(p, dataset, gt['paths'], base_limits=limits['base'], plus_limits=limits['plus'])}
-    return dict(code=EVALPLUS_CHECK, files=files, limits=Limits(cpu_s=budget, wall_s=2 * budget, memory_mb=4096))
+             'task.json': _evalplus_task(p, dataset, gt['paths'], 'check', base_limits=limits['base'],
+                                         plus_limits=limits['plus'])}
+    return dict(code=job_program(), files=files, supervisor=True,
+                limits=Limits(cpu_s=budget, wall_s=2 * budget, memory_mb=4096, fork=False))
 
 BUILDERS = {'humaneval': build_humaneval, 'mbpp': build_mbpp, 'humaneval+': build_evalplus, 'mbpp+': build_evalplus,
             'ds1000': build_ds1000, 'multipl-e': build_multipl_e}
@@ -325,49 +180,77 @@ def _settings(benchmark: str, cfg: EvaluateConfig, data_sha: str) -> dict:
                 evalplus=(cfg.evalplus_min_time_limit, cfg.evalplus_gt_time_factor))
 
 def _key(s: Sample, idx: int, settings: dict) -> str:
-    return stable_hash(dict(task=s.task_id, idx=idx, completion=s.completion, solution=s.solution, settings=settings))
+    "The sample's identity for reuse; texts enter as JSON strings (ASCII): any text hashes, lone surrogates too."
+    text = {k: json.dumps(v) for k, v in (('completion', s.completion), ('solution', s.solution)) if v is not None}
+    return stable_hash(dict(task=s.task_id, idx=idx, **text, settings=settings))
 
 def _subset(p: Problem) -> str | None:
     "The breakdown a problem belongs to: DS-1000 library, MultiPL-E language."
     return p.meta.get('library') if p.benchmark == 'ds1000' else p.language if p.benchmark.startswith('multipl-e') else None
 
 def _result_row(s: Sample, idx: int, key: str, p: Problem, r: ExecResult | str) -> dict:
-    if isinstance(r, str): row = Result(task_id=s.task_id, sample_index=idx, verdict='skipped', reason=r)
-    else: row = Result(task_id=s.task_id, sample_index=idx, verdict=r.verdict, reason=r.reason, duration=r.duration)
-    out = {**row.model_dump(), 'key': key, 'subset': _subset(p)}
-    if not isinstance(r, str) and (line := next((l for l in r.stdout.splitlines() if l.startswith('WCNB-EVALPLUS ')), None)):
-        out['base_passed'] = bool(json.loads(line.split(' ', 1)[1]).get('base'))
-    return out
+    "The row saved for one sample: skipped (`r` says why), or the sandbox's verdict (EvalPlus: its supervisor's)."
+    if isinstance(r, str): return _row(s, idx, key, p, 'skipped', r)
+    if p.benchmark not in ('humaneval+', 'mbpp+'): return _row(s, idx, key, p, r.verdict, r.reason, r.duration)
+    verdict, reason, base = check_verdict(r.verdict, r.reason, r.report)
+    return {**_row(s, idx, key, p, verdict, reason, r.duration), 'base_passed': base}
+
+def _row(s: Sample, idx: int, key: str, p: Problem, verdict: str, reason: str, duration: float = 0.0) -> dict:
+    row = Result(task_id=s.task_id, sample_index=idx, verdict=verdict, reason=reason, duration=duration)
+    return {**row.model_dump(), 'key': key, 'subset': _subset(p)}
 
 # %% ../nbs/21_evaluate.ipynb #985c2a47
 def _sandbox_for(benchmark: str, problems: list[Problem], workers: int | None, read_paths=()) -> Sandbox:
     "One sandbox per evaluation; DS-1000's pre-imports its libraries so each job need not."
-    preload = []
-    if benchmark == 'ds1000':
-        import importlib.util
-        wanted = ['numpy', 'pandas', 'scipy', 'sklearn', 'matplotlib', 'matplotlib.pyplot', 'seaborn']
-        preload = [m for m in wanted if importlib.util.find_spec(m.split('.')[0])]
+    import importlib.util
+    wanted = {'ds1000': ['numpy', 'pandas', 'scipy', 'sklearn', 'matplotlib', 'matplotlib.pyplot', 'seaborn'],
+              'humaneval+': ['numpy'], 'mbpp+': ['numpy']}.get(benchmark, [])   # EvalPlus' supervisor compares with numpy
+    preload = [m for m in wanted if importlib.util.find_spec(m.split('.')[0])]
     return Sandbox(workers=workers, preload=preload, read_paths=read_paths)
 
 def _judge(todo, problems, benchmark, cfg, ctx, sandbox, on_row):
     "Build and run the jobs of `todo` [(sample, idx, key)]; call `on_row` with each result row."
     builder, jobs, where = BUILDERS[_family(benchmark)], [], []
     for s, idx, key in todo:
-        p = problems[s.task_id]; job = builder(p, s, cfg, ctx)
+        p = problems[s.task_id]
+        try: job = builder(p, s, cfg, ctx)
+        except Exception as e:
+            on_row(_row(s, idx, key, p, 'error', f'cannot build its program: {type(e).__name__}: {e}'[:300])); continue
         if isinstance(job, str): on_row(_result_row(s, idx, key, p, job))
         else: jobs.append(job); where.append((s, idx, key, p))
     def done(i, r): s, idx, key, p = where[i]; on_row(_result_row(s, idx, key, p, r))
     run_programs(jobs, sandbox=sandbox, on_result=done)
 
 # %% ../nbs/21_evaluate.ipynb #9edeb9eb
-def _per_task(rows: list[dict], field: str = 'verdict') -> dict[str, tuple[int, int]]:
-    "task → (n judged, c passed); skipped samples are not judged."
+def pass_at_k(n: int, c: int, k: int) -> float:
+    "Unbiased pass@k for one task with `n` samples of which `c` passed (needs n ≥ k)."
+    if not 0 <= c <= n or k < 1: raise ValueError(f"pass_at_k: need 0 <= c <= n and k >= 1, got n={n}, c={c}, k={k}")
+    if k > n: raise ValueError(f"pass_at_k: k={k} > n={n} samples")
+    if n - c < k: return 1.0
+    import numpy as np
+    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+
+# %% ../nbs/21_evaluate.ipynb #e5c42c57
+def bootstrap_ci(values, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    "Percentile bootstrap interval of the mean of per-task `values` (resampling tasks)."
+    import numpy as np
+    v = np.asarray(values, dtype=float)
+    if len(v) == 0: return (float('nan'), float('nan'))
+    means = np.random.default_rng(seed).choice(v, size=(n_boot, len(v)), replace=True).mean(axis=1)
+    lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(lo), float(hi)
+
+# %% ../nbs/21_evaluate.ipynb #2288f5e0
+def task_counts(rows: list[dict], field: str = 'verdict') -> dict[str, tuple[int, int]]:
+    "task → (n judged, c passed) over result rows, skipped samples left out; `field`: 'verdict' or a flag ('base_passed')."
     n, c = collections.Counter(), collections.Counter()
     for r in rows:
         if r['verdict'] == 'skipped': continue
         n[r['task_id']] += 1
         c[r['task_id']] += (r['verdict'] == 'passed') if field == 'verdict' else bool(r.get(field))
     return {t: (n[t], c[t]) for t in n}
+
+_per_task = task_counts   # its name before issue 21: `results` still imports it so (to switch to `task_counts`)
 
 def pass_at_k_table(nc: dict[str, tuple[int, int]], ks, n_boot: int = 2000, seed: int = 0) -> tuple[dict, dict]:
     "({k: {value, ci95, n_tasks}}, {k: why not reported}) over tasks with their (n, c)."
@@ -384,17 +267,17 @@ def pass_at_k_table(nc: dict[str, tuple[int, int]], ks, n_boot: int = 2000, seed
 # %% ../nbs/21_evaluate.ipynb #4fac37a7
 def summarize(benchmark: str, rows: list[dict], problems: dict[str, Problem], cfg: EvaluateConfig, meta: dict) -> dict:
     "The summary dict written to summary.json."
-    pk, not_rep = pass_at_k_table(_per_task(rows), cfg.ks, cfg.bootstrap, cfg.seed)
+    pk, not_rep = pass_at_k_table(task_counts(rows), cfg.ks, cfg.bootstrap, cfg.seed)
     subsets = {}
     for name in sorted({r['subset'] for r in rows if r.get('subset')}):
-        t, _ = pass_at_k_table(_per_task([r for r in rows if r.get('subset') == name]), cfg.ks, cfg.bootstrap, cfg.seed)
+        t, _ = pass_at_k_table(task_counts([r for r in rows if r.get('subset') == name]), cfg.ks, cfg.bootstrap, cfg.seed)
         subsets[name] = dict(n_tasks=len({r['task_id'] for r in rows if r.get('subset') == name}), pass_at_k=t)
     skipped = {r['task_id']: r['reason'] for r in rows if r['verdict'] == 'skipped'}
     out = dict(benchmark=benchmark, **meta, n_tasks=len(problems), n_tasks_with_samples=len({r['task_id'] for r in rows}),
                n_samples=len(rows), pass_at_k=pk, not_reported=not_rep, subsets=subsets,
                verdicts=dict(collections.Counter(r['verdict'] for r in rows)), skipped_tasks=skipped)
     if benchmark in ('humaneval+', 'mbpp+'):
-        out['base_pass_at_k'] = pass_at_k_table(_per_task(rows, 'base_passed'), cfg.ks, cfg.bootstrap, cfg.seed)[0]
+        out['base_pass_at_k'] = pass_at_k_table(task_counts(rows, 'base_passed'), cfg.ks, cfg.bootstrap, cfg.seed)[0]
     return out
 
 # %% ../nbs/21_evaluate.ipynb #113f1ebd

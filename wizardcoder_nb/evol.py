@@ -9,20 +9,24 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Literal
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 import typer
-from .core import (WcnbError, Config, EvolSample, JsonlAppender, single_writer, atomic_write_json, read_jsonl,
-                                 stable_hash, file_sha256, load_yaml_model)
+from .core import (WcnbError, Config, EvolSample, JsonlAppender, single_writer, atomic_write_json,
+                                 read_jsonl, stable_hash, file_sha256, load_config)
+from .llm import Roles
 
 # %% auto #0
 __all__ = ['CODE_PROMPT', 'CODE_METHODS', 'WIZARDLM_DEPTH_PROMPT', 'WIZARDLM_BREADTH_PROMPT', 'WIZARDLM_METHODS', 'JUDGE_PROMPT',
-           'STOP_WORDS', 'COPY_MARKERS', 'SMALL_EVOLVER_SYSTEM', 'TOKENIZER', 'REASONS', 'OKABE_ITO', 'EvolMethod',
-           'method_set', 'draw_method', 'parse_judgement', 'rule_sorry', 'rule_stopwords', 'rule_copies_prompt',
-           'rule_reply', 'shingles', 'NearDupIndex', 'extract_python', 'has_tests', 'EvolConfig', 'resolve_seeds',
-           'pick_seeds', 'Models', 'count_tokens', 'question_of', 'clean_instruction', 'exec_record', 'run_round_zero',
-           'run_round', 'next_population', 'load_scorer', 'evol_stop_check', 'round_summary', 'config_hash',
+           'STOP_WORDS', 'COPY_MARKERS', 'SMALL_EVOLVER_SYSTEM', 'SMALL_EVOLVER_SYSTEM_JSON', 'REWRITE_SCHEMA',
+           'FEW_SHOT', 'SCORERS', 'EVOL_ROLES', 'TOKENIZER', 'REASONS', 'EvolMethod', 'method_set', 'draw_method',
+           'parse_judgement', 'rule_sorry', 'rule_stopwords', 'rule_copies_prompt', 'rule_reply', 'shingles',
+           'NearDupIndex', 'extract_python', 'has_tests', 'ExecRecord', 'Tokens', 'EvolRow', 'live', 'EvolveSampling',
+           'RespondSampling', 'EvolSampling', 'Rules', 'ExecCheck', 'Additions', 'EvolStop', 'EvolConfig',
+           'resolve_seeds', 'pick_seeds', 'Models', 'count_tokens', 'question_of', 'clean_instruction',
+           'evolving_messages', 'read_rewrite', 'exec_record', 'run_round_zero', 'run_round', 'next_population',
+           'load_scorer', 'check_scorer', 'score_round', 'stop_decision', 'round_summary', 'config_hash',
            'open_manifest', 'run_evolution', 'load_rows', 'lineage', 'format_lineage', 'cli_lineage', 'stats_table',
-           'format_table', 'plot_stats', 'load_evol_config', 'cli_evolve']
+           'format_table', 'plot_stats', 'plot_evol_stop', 'load_evol_config', 'cli_evolve']
 
 # %% ../nbs/30_evol.ipynb #0431ed17
 CODE_PROMPT = ("Please increase the difficulty of the given programming test question a bit.\n\n"
@@ -223,64 +227,172 @@ def has_tests(code: str) -> bool:
     return bool(re.search(r'^\s*assert\b|\bunittest\b|\bpytest\b', code, re.M))
 
 # %% ../nbs/30_evol.ipynb #cd6d884a
+class ExecRecord(BaseModel):
+    "What the execution check found in one response."
+    code: bool                       # the response has Python code
+    runs: bool | None = None         # it ran to its end (or stopped only on a failed assertion)
+    has_tests: bool | None = None    # it asserts something
+    tests_pass: bool | None = None   # its tests passed (None: it has none)
+    verdict: str | None = None       # the sandbox's verdict
+    why: str = ''                    # the sandbox's reason, cut to 200 characters
+
+class Tokens(BaseModel):
+    "Token counts of a row (the embedded model's tokenizer)."
+    instruction: int
+    output: int
+
+class EvolRow(EvolSample):
+    "A sample of an evolution round: accepted, or rejected with `reason` (a key of REASONS) and `detail`."
+    instruction: str = ''            # an evolver may return nothing: that row is rejected, not invalid
+    judge: Literal['equal', 'not_equal', 'unclear'] | None = None
+    evolve_finish: str | None = None
+    response_finish: str | None = None
+    exec: ExecRecord | None = None
+    tokens: Tokens | None = None
+    reason: str | None = None
+    detail: str = ''
+
+    @property
+    def rejected(self) -> bool: return self.reason is not None
+
+    def reject(self, reason: str, detail: str):
+        "Mark the row rejected (the first rule that fires wins)."
+        if reason not in REASONS: raise ValueError(f'unknown rejection reason {reason!r}')
+        if not self.rejected: self.reason, self.detail = reason, detail
+
+    def line(self) -> dict:
+        "The row as its round file stores it (accepted rows carry no `reason`/`detail`)."
+        return self.model_dump(mode='json', exclude=set() if self.rejected else {'reason', 'detail'})
+
+def live(rows: list[EvolRow]) -> list[EvolRow]:
+    "The rows no rule has rejected yet."
+    return [r for r in rows if not r.rejected]
+
+# %% ../nbs/30_evol.ipynb #46c7a48b
+class EvolveSampling(Config):
+    "Sampling of the evolver's rewrites (class defaults are the section's defaults: `--set` changes one field)."
+    temperature: float = Field(0.7, ge=0, le=2)
+    top_p: float = Field(0.95, gt=0, le=1)
+    max_tokens: int = Field(256, ge=1)
+
+class RespondSampling(EvolveSampling):
+    "Sampling of the responder's answers."
+    temperature: float = Field(0.2, ge=0, le=2)
+    max_tokens: int = Field(384, ge=1)
+
+class EvolSampling(Config):
+    "Sampling per stage; the judge decodes greedily."
+    evolve: EvolveSampling = EvolveSampling()      # rewriting an instruction
+    respond: RespondSampling = RespondSampling()   # answering it
+    judge_max_tokens: int = Field(8, ge=1)         # rule 1's Equal / Not Equal
+
+class Rules(Config):
+    "WizardLM's elimination rules, as the paper applies them (each can be switched off for ablations)."
+    equal: bool = True                                 # rule 1: the judge says Equal -> no information gain
+    judge_unclear: Literal['keep', 'reject'] = 'keep'  # an answer that is neither Equal nor Not Equal
+    sorry: bool = True                                 # rule 2: 'sorry' in a response under 80 words
+    stopwords: bool = True                             # rule 3: a response of punctuation and stop words only
+    copies_prompt: bool = True                         # rule 4: the rewrite copies words of the evolving prompt
+
+class ExecCheck(Config):
+    "Run the Python found in responses (an addition)."
+    drop: Literal['never', 'no_run', 'tests_fail'] = 'never'  # drop when the code does not run / its tests fail
+    timeout: float = Field(10.0, gt=0)                       # CPU and wall seconds per program
+
+# %% ../nbs/30_evol.ipynb #95a4fc4b
 SMALL_EVOLVER_SYSTEM = ("You are an expert author of programming test questions. When asked to make a question harder, "
                         "reply with the new question only. Do not answer or solve it, and do not add any introduction "
                         "or explanation.")
+SMALL_EVOLVER_SYSTEM_JSON = ("You are an expert author of programming test questions. When asked to make a question "
+                             'harder, write the new, harder question and reply with JSON: '
+                             '{"question": "<the new question>"}. Do not answer or solve the question.')
+REWRITE_SCHEMA = {'type': 'object', 'properties': {'question': {'type': 'string'}}, 'required': ['question']}
 
+FEW_SHOT = [  # (method, question, rewrite): worked examples for small evolvers
+    ('constraints', 'Write a function that counts the words in a text.',
+     'Write a function that counts the words in a text, treating hyphenated words as one word and ignoring '
+     'punctuation and numbers.'),
+    ('misdirection', 'Write a function that returns the smallest number in a list.',
+     'Write a function that returns the smallest number in a list and raises a ValueError when the list is empty. '
+     'This attempt is wrong; explain why and fix it:\n```python\ndef smallest(xs):\n    low = 0\n    for x in xs:\n'
+     '        if x < low:\n            low = x\n    return low\n```'),
+    ('complexity', 'Write a function that checks whether a list contains duplicates.',
+     'Write a function that checks whether a list of n integers contains duplicates in O(n) time, and returns the '
+     'first value that repeats, or None.'),
+    ('specific', 'Write a program that reads a date and prints the day of the week.',
+     'Write a program that reads a date in ISO 8601 week format (for example 2024-W05-3) and prints the day of the '
+     'week and the calendar date it stands for.'),
+    ('reasoning', 'Write a function that returns the factorial of n.',
+     'Write a function that returns the number of trailing zeros of n! for n up to 10**18, without computing n! '
+     'itself: first count the factors of 5 in n!, then explain why that count is the answer.'),
+]
+
+# %% ../nbs/30_evol.ipynb #aec0f54a
+class Additions(Config):
+    "This project's additions to the paper's recipe: all off unless set; `on()` lists those in use."
+    system_prompt: bool = False                  # a system turn: reply with the new question only
+    few_shot: int = Field(0, ge=0, le=len(FEW_SHOT))  # worked rewrites shown before each evolving prompt
+    json_output: bool = False                    # rewrites as {"question": ...}, held to it by a JSON-schema grammar
+    unwrap: bool = False                         # strip a chat lead-in / heading / fence from a rewrite
+    reply_rule: bool = False                     # reject a rewrite that opens like a reply
+    reject_truncated: bool = False               # reject evolutions whose instruction or response hit max_tokens
+    near_dup: float | None = Field(None, gt=0, le=1)  # MinHash Jaccard threshold for near-duplicates
+    method_weights: dict[str, float] = {}        # draw weights by method name (the paper: uniform)
+    extra_methods: list[EvolMethod] = []         # methods beyond the paper's
+    exec_check: ExecCheck | None = None          # run the Python in responses
+
+    def on(self) -> list[str]:
+        "Names of the additions in use (those not at their off value)."
+        return [k for k, f in type(self).model_fields.items() if getattr(self, k) != f.get_default()]
+
+# %% ../nbs/30_evol.ipynb #bc378fbe
+SCORERS = {'finetune': 'wizardcoder_nb.evolstop:finetune_score'}  # built-in scorers by name
+
+class EvolStop(Config):
+    "Evol Stop: score a dev set after every round with a model tuned on rounds 0..k; stop when the score drops."
+    enabled: bool = False
+    scorer: str = 'finetune'              # a name in SCORERS, or 'package.module:function' (evol_dir, round, cfg)
+    dev_tasks: int | None = Field(None, ge=1)  # the first N tasks of MBPP's validation split (511-600); None = all 90
+    train: dict[str, Any] = {}            # TrainConfig fields of the tuned model (may reference configs/train/*.yaml)
+    launcher: str | None = None           # train through `wcnb train` under this launcher (e.g. accelerate + DeepSpeed)
+    backend: Literal['hf', 'vllm'] = 'hf' # how the tuned model answers the dev tasks
+    max_new_tokens: int = Field(512, ge=1)  # per dev-task answer (greedy)
+    patience: int = Field(1, ge=1)        # rounds whose score dropped below the best before stopping
+    min_delta: float = Field(0.0, ge=0)   # a fall smaller than this is not a drop
+
+# %% ../nbs/30_evol.ipynb #88422af3
 class EvolConfig(Config):
-    "Code Evol-Instruct settings (defaults: a tiny CPU run with the embedded model)."
+    "Code Evol-Instruct settings: the paper's recipe at a tiny CPU size; additions and Evol Stop off."
     run: str = 'demo'                                  # run name: the CLI writes to data/<run>/evol
     seeds: str = 'data/seeds/wcnb_seeds.jsonl'         # Code Alpaca JSON, or JSONL with an `instruction` field
     n_seeds: int | None = Field(16, ge=1)              # seeds drawn (seeded, file order kept); None = all
     rounds: int = Field(3, ge=0)                       # evolution rounds after round 0 (the seeds)
     seed: int = 0                                      # seeds the seed draw, method draws and sampling seeds
-    evolver: str = 'embedded'                          # model that rewrites instructions
-    responder: str | None = None                       # model that answers them (None = the evolver)
-    judge: str | None = None                           # model for rule 1 (None = the evolver)
-    llm: dict[str, Any] = {}                           # engine options for all three (LLMConfig fields but spec)
-    evolver_system: str | None = SMALL_EVOLVER_SYSTEM  # system message with each evolving prompt (None = no system turn)
     method_set: Literal['code', 'wizardlm'] = 'code'   # the paper's 5 code methods, or WizardLM's depth/breadth
-    method_weights: dict[str, float] = {'complexity': 0.25}  # draw weights by method name (others 1.0)
-    extra_methods: list[EvolMethod] = []               # user methods, added to the set
-    evol_temperature: float = Field(0.7, ge=0, le=2)
-    evol_top_p: float = Field(0.95, gt=0, le=1)
-    evol_max_tokens: int = Field(256, ge=1)
-    response_temperature: float = Field(0.2, ge=0, le=2)
-    response_top_p: float = Field(0.95, gt=0, le=1)
-    response_max_tokens: int = Field(384, ge=1)
-    judge_max_tokens: int = Field(8, ge=1)
     respond_seeds: bool = True                         # seeds without an `output` get one from the responder
-    rule_equal: bool = True                            # rule 1: LLM judge says Equal -> reject
-    judge_unclear: Literal['keep', 'reject'] = 'keep'  # what an answer that is neither Equal nor Not Equal means
-    rule_sorry: bool = True                            # rule 2
-    rule_stopwords: bool = True                        # rule 3
-    rule_copy: bool = True                             # rule 4
-    rule_reply: bool = True                            # beyond the paper: reject an 'instruction' that opens like a reply
-    reject_truncated: bool = False                     # reject evolutions whose instruction or response hit max_tokens
-    exec_check: bool = True                            # run Python code found in responses
-    exec_drop: Literal['never', 'no_run', 'tests_fail'] = 'never'  # drop when the code does not run / tests fail
-    exec_timeout: float = Field(10.0, gt=0)
-    dedup_threshold: float | None = Field(0.8, gt=0, le=1)  # MinHash Jaccard for near-duplicates; None = off
     retry_rejected: bool = True                        # WizardLM: a failed evolution's parent goes back to the pool
     batch_size: int = Field(8, ge=1)                   # samples per engine call (rows are appended per batch)
-    evol_stop: bool = False                            # score each round with `evol_stop_scorer`, stop on no gain
-    evol_stop_scorer: str | None = None                # 'module:function' (evol_dir, round) -> float, higher is better
-    evol_stop_patience: int = Field(1, ge=1)           # rounds without gain before stopping
-    evol_stop_min_delta: float = 0.0                   # smallest gain that counts
+    models: Roles = Roles()                            # one model per role: evolver, responder, equality_judge
+    sampling: EvolSampling = EvolSampling()
+    rules: Rules = Rules()
+    additions: Additions = Additions()                 # this project's additions: all off = the paper
+    evol_stop: EvolStop = EvolStop()
 
     @model_validator(mode='after')
     def _known_weights(self):
-        known = [m.name for m in self.methods()]
-        if unknown := [k for k in self.method_weights if k not in known]:
-            raise ValueError(f"method_weights: unknown method(s) {unknown} (known: {known})")
-        if len(set(known)) != len(known): raise ValueError(f"extra_methods: duplicate method name in {known}")
-        if not any(m.weight > 0 for m in self.methods()): raise ValueError('method_weights: every method has weight 0')
+        known = [m.name for m in method_set(self.method_set) + self.additions.extra_methods]
+        if unknown := [k for k in self.additions.method_weights if k not in known]:
+            raise ValueError(f"additions.method_weights: unknown method(s) {unknown} (known: {known})")
+        if len(set(known)) != len(known): raise ValueError(f"additions.extra_methods: duplicate method name in {known}")
+        if not any(m.weight > 0 for m in self.methods()):
+            raise ValueError('additions.method_weights: every method has weight 0')
         return self
 
     def methods(self) -> list[EvolMethod]:
-        "The method set with `method_weights` applied, plus `extra_methods`."
-        base = [m.model_copy(update={'weight': self.method_weights.get(m.name, m.weight)}) for m in method_set(self.method_set)]
-        return base + [m.model_copy(update={'weight': self.method_weights.get(m.name, m.weight)}) for m in self.extra_methods]
+        "The method set plus `extra_methods`, with `method_weights` applied."
+        w = self.additions.method_weights
+        ms = method_set(self.method_set) + self.additions.extra_methods
+        return [m.model_copy(update={'weight': w.get(m.name, m.weight)}) for m in ms]
 
 # %% ../nbs/30_evol.ipynb #a2b9c197
 def _repo_root() -> Path:
@@ -293,39 +405,44 @@ def resolve_seeds(path: str | Path) -> Path:
     if p.exists() or p.is_absolute(): return p
     return q if (q := _repo_root() / p).exists() else p
 
-def pick_seeds(cfg: EvolConfig) -> list[EvolSample]:
+def pick_seeds(cfg: EvolConfig) -> list[EvolRow]:
     "The round-0 samples: `n_seeds` seeds drawn with `cfg.seed` from the seed file, in file order."
     from wizardcoder_nb.data import load_seeds
     seeds = load_seeds(resolve_seeds(cfg.seeds))
     if dup := [k for k, n in Counter(s.id for s in seeds).items() if n > 1]:
         raise WcnbError(f"{cfg.seeds}: duplicate seed id(s) {dup[:5]}; ids must be unique")
     if cfg.n_seeds and cfg.n_seeds < len(seeds): seeds = [seeds[i] for i in sorted(random.Random(cfg.seed).sample(range(len(seeds)), cfg.n_seeds))]
-    return [EvolSample(id=s.id, root_id=s.id, round=0, instruction=s.instruction, input=s.input, output=s.output) for s in seeds]
+    return [EvolRow(id=s.id, root_id=s.id, round=0, instruction=s.instruction, input=s.input, output=s.output)
+            for s in seeds]
 
 # %% ../nbs/30_evol.ipynb #480efd4a
+EVOL_ROLES = ('evolver', 'responder', 'equality_judge')
+
 def _sampling(cfg: EvolConfig, stage: Literal['evolve', 'respond', 'judge'], round: int):
     "The engine `Sampling` for a stage of a round."
     from wizardcoder_nb.llm import Sampling
-    seed = int(stable_hash([cfg.seed, stage, round]), 16) % 2**31
-    if stage == 'evolve': return Sampling(temperature=cfg.evol_temperature, top_p=cfg.evol_top_p, max_tokens=cfg.evol_max_tokens, seed=seed)
-    if stage == 'respond': return Sampling(temperature=cfg.response_temperature, top_p=cfg.response_top_p, max_tokens=cfg.response_max_tokens, seed=seed)
-    return Sampling(temperature=0.0, max_tokens=cfg.judge_max_tokens, seed=seed)
+    seed, s = int(stable_hash([cfg.seed, stage, round]), 16) % 2**31, cfg.sampling
+    if stage == 'judge': return Sampling(temperature=0.0, max_tokens=s.judge_max_tokens, seed=seed)
+    st = s.evolve if stage == 'evolve' else s.respond
+    schema = REWRITE_SCHEMA if stage == 'evolve' and cfg.additions.json_output else None
+    return Sampling(temperature=st.temperature, top_p=st.top_p, max_tokens=st.max_tokens, seed=seed, json_schema=schema)
 
 class Models:
-    "The evolver, responder and judge of a run: one engine per distinct spec, each prompt sent as one user turn."
-    def __init__(self, cfg: EvolConfig): self.cfg, self.engines = cfg, {}
-
-    def spec(self, role: Literal['evolver', 'responder', 'judge']) -> str: return getattr(self.cfg, role) or self.cfg.evolver
-
-    def ask(self, role: str, prompts: list[str], sampling, stage: str, system: str | None = None) -> list:
-        "One engine `Completion` per prompt (sent as a user turn, after a `system` turn when given)."
+    "The evolver, responder and equality judge of a run: one engine per role, opened up front (keys checked)."
+    def __init__(self, roles: Roles):
         from wizardcoder_nb.llm import get_engine
-        spec = self.spec(role)
-        if spec not in self.engines: self.engines[spec] = get_engine(spec, **{'progress': False, **self.cfg.llm})
-        head = [{'role': 'system', 'content': system}] if system else []
-        return self.engines[spec].chat([head + [{'role': 'user', 'content': p}] for p in prompts], sampling, stage=stage) if prompts else []
+        self.roles, self.engines = roles, {}
+        try:
+            for r in EVOL_ROLES: self.engines[r] = get_engine(roles.resolve(r))
+        except WcnbError as e: self.close(); raise WcnbError(f"models.{r}: {e}") from None
 
-    def usage(self) -> dict: return {s: e.usage()['total'] for s, e in self.engines.items()}
+    def spec(self, role: str) -> str: return self.roles.resolve(role).spec
+
+    def ask(self, role: str, conversations: list[list[dict]], sampling, stage: str) -> list:
+        "One engine `Completion` per conversation, from `role`'s model."
+        return self.engines[role].chat(conversations, sampling, stage=stage) if conversations else []
+
+    def usage(self) -> dict: return {r: e.usage()['total'] | {'spec': self.spec(r)} for r, e in self.engines.items()}
     def close(self):
         for e in self.engines.values(): e.close()
 
@@ -348,22 +465,19 @@ REASONS = {
     'sorry':               "rule 2: the response says 'sorry' in under 80 words",
     'stopwords':           'rule 3: the response is only punctuation and stop words',
     'copies_prompt':       'rule 4: the instruction copies words from the evolving prompt',
-    'reply_not_instruction': 'beyond the paper: the evolver replied (\"Certainly! Here is ...\") instead of writing a question',
     'empty_instruction':   'the evolver returned no instruction',
-    'truncated':           'the instruction or response hit max_tokens (reject_truncated)',
-    'exec_failed':         'the Python in the response did not run / its tests failed (exec_drop)',
-    'near_duplicate':      'MinHash near-duplicate of a seed or an accepted sample',
+    'unparsable':          'addition json_output: the reply is not JSON with a "question" string',
+    'reply_not_instruction': 'addition reply_rule: the evolver replied ("Certainly! Here is ...") instead of rewriting',
+    'truncated':           'addition reject_truncated: the instruction or response hit max_tokens',
+    'exec_failed':         'addition exec_check: the Python in the response did not run / its tests failed',
+    'near_duplicate':      'addition near_dup: MinHash near-duplicate of a seed or an accepted sample',
 }
 
 def _now() -> str: return dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')
 
-def question_of(s: dict) -> str:
+def question_of(s: EvolSample) -> str:
     "What the evolver and responder see: the instruction, then its input (Code Alpaca style) when there is one."
-    return f"{s['instruction']}\n\n{s['input']}" if (s.get('input') or '').strip() else s['instruction']
-
-def _reject(row: dict, reason: str, detail: str): row.update(reason=reason, detail=detail)
-
-def _live(rows: list[dict]) -> list[dict]: return [r for r in rows if 'reason' not in r]
+    return f"{s.instruction}\n\n{s.input}" if (s.input or '').strip() else s.instruction
 
 # %% ../nbs/30_evol.ipynb #4c6b25d6
 # Why: small evolvers wrap their rewrite in chat ("Certainly! ... Here's the revised question:\n\n**Question:** ...").
@@ -381,175 +495,231 @@ def clean_instruction(text: str) -> str:
     return t
 
 # %% ../nbs/30_evol.ipynb #06d8596f
-def _evolve(jobs: list[tuple], k: int, models: Models, cfg: EvolConfig) -> list[dict]:
-    "New rows for `jobs` [(parent, child id, method)], with instruction rules applied."
-    prompts = [m.prompt(question_of(p)) for p, _, m in jobs]
-    outs, rows = models.ask('evolver', prompts, _sampling(cfg, 'evolve', k), 'evolve', system=cfg.evolver_system), []
-    for (p, cid, m), prompt, c in zip(jobs, prompts, outs):
-        r = dict(id=cid, parent_id=p['id'], root_id=p['root_id'], round=k, method=m.name,
-                 instruction=clean_instruction(c.text), input='', output='', evolver=models.spec('evolver'),
-                 responder=models.spec('responder'), params=_params(cfg, k), created=_now(), evolve_finish=c.finish_reason)
-        if not r['instruction']: _reject(r, 'empty_instruction', 'the evolver returned an empty text')
-        elif cfg.rule_copy and (d := rule_copies_prompt(r['instruction'], f"{cfg.evolver_system or ''}\n{prompt}", question_of(p))):
-            _reject(r, 'copies_prompt', d)
-        elif cfg.rule_reply and (d := rule_reply(r['instruction'])): _reject(r, 'reply_not_instruction', d)
-        elif cfg.reject_truncated and c.finish_reason == 'length': _reject(r, 'truncated', f'instruction hit evol_max_tokens={cfg.evol_max_tokens}')
+def evolving_messages(prompt: str,  # the evolving prompt: a method's template filled with the question
+                      add: Additions,  # which additions are on
+                     ) -> list[dict]:
+    "The chat turns the evolver gets for `prompt`: the paper's single user turn, after any additions' turns."
+    head = []
+    if add.system_prompt:
+        head.append(dict(role='system', content=SMALL_EVOLVER_SYSTEM_JSON if add.json_output else SMALL_EVOLVER_SYSTEM))
+    code = {m.name: m for m in method_set('code')}
+    for name, q, rewrite in FEW_SHOT[:add.few_shot]:
+        head += [dict(role='user', content=code[name].prompt(q)),
+                 dict(role='assistant', content=json.dumps({'question': rewrite}) if add.json_output else rewrite)]
+    return head + [dict(role='user', content=prompt)]
+
+def read_rewrite(text: str, add: Additions) -> tuple[str, str | None]:
+    "The evolved instruction in the evolver's reply, and why it could not be read (None when it could)."
+    if add.json_output:   # strict=False: llama.cpp's JSON grammar lets raw newlines into strings (code in a rewrite)
+        try: q = json.loads(text, strict=False)['question']
+        except (json.JSONDecodeError, KeyError, TypeError):
+            return '', f'not JSON with a "question" string: {text[:80]!r}'
+        if not isinstance(q, str): return '', f'"question" is not a string: {text[:80]!r}'
+        text = q
+    return (clean_instruction(text) if add.unwrap else text.strip()), None
+
+# %% ../nbs/30_evol.ipynb #a9475406
+def _instruction_rules(r: EvolRow, messages: list[dict], parent: EvolRow, finish: str | None, cfg: EvolConfig):
+    "Reject `r` on its instruction: empty, copied from the evolving turns (rule 4), or by an addition's rule."
+    add, shown = cfg.additions, '\n'.join(m['content'] for m in messages)
+    if not r.instruction: r.reject('empty_instruction', 'the evolver returned an empty text')
+    elif cfg.rules.copies_prompt and (d := rule_copies_prompt(r.instruction, shown, question_of(parent))):
+        r.reject('copies_prompt', d)
+    elif add.reply_rule and (d := rule_reply(r.instruction)): r.reject('reply_not_instruction', d)
+    elif add.reject_truncated and finish == 'length':
+        r.reject('truncated', f'instruction hit sampling.evolve.max_tokens={cfg.sampling.evolve.max_tokens}')
+
+def _evolve(jobs: list[tuple], k: int, models: Models, cfg: EvolConfig) -> list[EvolRow]:
+    "New rows for `jobs` [(parent, child id, method)], with the instruction rules applied."
+    convs = [evolving_messages(m.prompt(question_of(p)), cfg.additions) for p, _, m in jobs]
+    outs, rows = models.ask('evolver', convs, _sampling(cfg, 'evolve', k), 'evolve'), []
+    for (p, cid, m), conv, c in zip(jobs, convs, outs):
+        text, unreadable = read_rewrite(c.text, cfg.additions)
+        r = EvolRow(id=cid, parent_id=p.id, root_id=p.root_id, round=k, method=m.name, instruction=text,
+                    evolver=models.spec('evolver'), responder=models.spec('responder'), params=_params(cfg, k),
+                    created=_now(), evolve_finish=c.finish_reason)
+        if unreadable: r.reject('unparsable', unreadable)
+        _instruction_rules(r, conv, p, c.finish_reason, cfg)
         rows.append(r)
     return rows
 
 def _params(cfg: EvolConfig, k: int) -> dict:
-    return {s: _sampling(cfg, s, k).model_dump(exclude={'stop', 'n'}) for s in ('evolve', 'respond')}
+    return {s: _sampling(cfg, s, k).model_dump(exclude={'stop', 'n', 'json_schema'}) for s in ('evolve', 'respond')}
 
-# %% ../nbs/30_evol.ipynb #c362b139
-def _judge(rows: list[dict], parents: dict, k: int, models: Models, cfg: EvolConfig):
-    "Rule 1: ask the judge whether each live row's instruction is Equal to its parent's."
-    live = _live(rows)
-    prompts = [JUDGE_PROMPT.format(first=question_of(parents[r['parent_id']]), second=r['instruction']) for r in live]
-    for r, c in zip(live, models.ask('judge', prompts, _sampling(cfg, 'judge', k), 'judge')):
-        r['judge'] = v = parse_judgement(c.text)
-        if v == 'equal' or (v == 'unclear' and cfg.judge_unclear == 'reject'):
-            _reject(r, 'no_information_gain', f'judge answered {c.text.strip()[:60]!r}')
+# %% ../nbs/30_evol.ipynb #533ba7a7
+def _judge(rows: list[EvolRow], parents: dict, k: int, models: Models, cfg: EvolConfig):
+    "Rule 1: ask the equality judge whether each live row's instruction is Equal to its parent's."
+    todo = live(rows)
+    prompts = [JUDGE_PROMPT.format(first=question_of(parents[r.parent_id]), second=r.instruction) for r in todo]
+    convs = [[dict(role='user', content=p)] for p in prompts]
+    for r, c in zip(todo, models.ask('equality_judge', convs, _sampling(cfg, 'judge', k), 'judge')):
+        r.judge = v = parse_judgement(c.text)
+        if v == 'equal' or (v == 'unclear' and cfg.rules.judge_unclear == 'reject'):
+            r.reject('no_information_gain', f'judge answered {c.text.strip()[:60]!r}')
 
-def _respond(rows: list[dict], k: int, models: Models, cfg: EvolConfig, stage: str = 'respond', rules: bool = True):
+def _respond(rows: list[EvolRow], k: int, models: Models, cfg: EvolConfig, stage: str = 'respond', rules: bool = True):
     "Write each live row's response; apply rules 2 and 3."
-    live = _live(rows)
-    for r, c in zip(live, models.ask('responder', [question_of(r) for r in live], _sampling(cfg, 'respond', k), stage)):
-        r['output'], r['response_finish'] = c.text.strip(), c.finish_reason
+    todo = live(rows)
+    convs = [[dict(role='user', content=question_of(r))] for r in todo]
+    for r, c in zip(todo, models.ask('responder', convs, _sampling(cfg, 'respond', k), stage)):
+        r.output, r.response_finish = c.text.strip(), c.finish_reason
         if not rules: continue
-        if cfg.rule_sorry and (d := rule_sorry(r['output'])): _reject(r, 'sorry', d)
-        elif cfg.rule_stopwords and (d := rule_stopwords(r['output'])): _reject(r, 'stopwords', d)
-        elif cfg.reject_truncated and c.finish_reason == 'length': _reject(r, 'truncated', f'response hit response_max_tokens={cfg.response_max_tokens}')
+        if cfg.rules.sorry and (d := rule_sorry(r.output)): r.reject('sorry', d)
+        elif cfg.rules.stopwords and (d := rule_stopwords(r.output)): r.reject('stopwords', d)
+        elif cfg.additions.reject_truncated and c.finish_reason == 'length':
+            r.reject('truncated', f'response hit sampling.respond.max_tokens={cfg.sampling.respond.max_tokens}')
 
 # %% ../nbs/30_evol.ipynb #68d5a0e6
-def exec_record(code: str | None, res=None) -> dict:
+def exec_record(code: str | None, res=None) -> ExecRecord:
     "What the execution check records for one response (`res`: the sandbox's `ExecResult`)."
-    if code is None: return dict(code=False)
+    if code is None: return ExecRecord(code=False)
     clean_exit = res.verdict == 'passed' or res.reason.startswith('exited early with status 0')
     tests = has_tests(code)
     runs = clean_exit or (tests and 'AssertionError' in res.reason)
-    return dict(code=True, runs=runs, has_tests=tests, tests_pass=(clean_exit if tests else None),
-                verdict=res.verdict, why=res.reason[:200])
+    return ExecRecord(code=True, runs=runs, has_tests=tests, tests_pass=(clean_exit if tests else None),
+                      verdict=res.verdict, why=res.reason[:200])
 
-def _exec_check(rows: list[dict], cfg: EvolConfig):
-    "Run the Python of each live row; drop failures when `exec_drop` says so."
+def _exec_failed(e: ExecRecord, drop: str) -> bool:
+    "Does `drop` ('never', 'no_run', 'tests_fail') drop a response with this record?"
+    if not e.code or drop == 'never': return False
+    return not e.runs if drop == 'no_run' else not (e.runs and e.tests_pass is not False)
+
+def _exec_check(rows: list[EvolRow], check: ExecCheck):
+    "Run the Python of each live row; drop failures when `check.drop` says so."
     from wizardcoder_nb.exec import Limits, run_programs
-    live = _live(rows)
-    codes = [extract_python(r['output']) for r in live]
-    todo = [(r, c) for r, c in zip(live, codes) if c is not None]
-    lim = Limits(wall_s=cfg.exec_timeout, cpu_s=cfg.exec_timeout)
-    results = dict(zip([id(r) for r, _ in todo], run_programs([c for _, c in todo], limits=lim) if todo else []))
-    for r, code in zip(live, codes):
-        r['exec'] = e = exec_record(code, results.get(id(r)))
-        bad = e['code'] and ((cfg.exec_drop == 'no_run' and not e['runs']) or (cfg.exec_drop == 'tests_fail' and not (e['runs'] and e['tests_pass'] is not False)))
-        if bad: _reject(r, 'exec_failed', f"{e['verdict']}: {e['why'][:120]}")
+    todo = live(rows)
+    codes = [extract_python(r.output) for r in todo]
+    with_code = [(r, c) for r, c in zip(todo, codes) if c is not None]
+    lim = Limits(wall_s=check.timeout, cpu_s=check.timeout)
+    ran = run_programs([c for _, c in with_code], limits=lim) if with_code else []
+    results = dict(zip([id(r) for r, _ in with_code], ran))
+    for r, code in zip(todo, codes):
+        r.exec = e = exec_record(code, results.get(id(r)))
+        if _exec_failed(e, check.drop): r.reject('exec_failed', f"{e.verdict}: {e.why[:120]}")
 
 # %% ../nbs/30_evol.ipynb #2d5cf274
-def _token_counts(r: dict) -> dict:
-    return dict(instruction=count_tokens(question_of(r)), output=count_tokens(r.get('output', '')))
-
-def _write(rows: list[dict], acc: JsonlAppender, rej: JsonlAppender, index: NearDupIndex | None):
+def _write(rows: list[EvolRow], acc: JsonlAppender, rej: JsonlAppender, index: NearDupIndex | None):
     "Append finished rows in order; an accepted row is checked against, then added to, the near-duplicate index."
     for r in rows:
-        if 'reason' not in r and index and (m := index.match(r['instruction'])):
-            _reject(r, 'near_duplicate', f'Jaccard ≈ {m[1]} with {m[0]}')
-        r['tokens'] = _token_counts(r)
-        if 'reason' in r: rej.append(r); continue
-        acc.append(EvolSample.model_validate(r))
-        if index: index.add(r['id'], question_of(r))
+        if not r.rejected and index and (m := index.match(r.instruction)):
+            r.reject('near_duplicate', f'Jaccard ≈ {m[1]} with {m[0]}')
+        r.tokens = Tokens(instruction=count_tokens(question_of(r)), output=count_tokens(r.output))
+        (rej if r.rejected else acc).append(r.line())
+        if index and not r.rejected: index.add(r.id, question_of(r))
 
 def _appenders(out: Path, k: int) -> tuple[JsonlAppender, JsonlAppender]:
     return JsonlAppender(out / f'round_{k}.jsonl', key='id'), JsonlAppender(out / f'rejected_{k}.jsonl', key='id')
+
+def _rows(app: JsonlAppender) -> list[EvolRow]: return [EvolRow.model_validate(r) for r in app.rows]
 
 def _batches(items: list, n: int):
     for i in range(0, len(items), n): yield items[i:i + n]
 
 # %% ../nbs/30_evol.ipynb #b89b80f5
-def run_round_zero(seeds: list[EvolSample], out: Path, models: Models, cfg: EvolConfig) -> list[dict]:
+def run_round_zero(seeds: list[EvolRow], out: Path, models: Models, cfg: EvolConfig) -> list[EvolRow]:
     "Write `round_0.jsonl`: the seeds, answered by the responder where they have no output."
     acc, rej = _appenders(out, 0)
     with acc, rej:
-        todo = [s.model_dump() for s in seeds if s.id not in acc.done_keys]
+        todo = [s.model_copy() for s in seeds if s.id not in acc.done_keys]
         for batch in _batches(todo, cfg.batch_size):
-            for r in batch: r.update(responder=models.spec('responder') if not r['output'] and cfg.respond_seeds else None, created=_now())
-            _respond([r for r in batch if r['responder']], 0, models, cfg, stage='respond_seeds', rules=False)
-            if cfg.exec_check: _exec_check(batch, cfg)
+            for r in batch:
+                r.created = _now()
+                r.responder = models.spec('responder') if not r.output and cfg.respond_seeds else None
+            _respond([r for r in batch if r.responder], 0, models, cfg, stage='respond_seeds', rules=False)
+            if cfg.additions.exec_check: _exec_check(batch, cfg.additions.exec_check)
             _write(batch, acc, rej, None)
-        return acc.rows
+        return _rows(acc)
 
 # %% ../nbs/30_evol.ipynb #6e8be9a6
-def run_round(k: int, population: list[dict], out: Path, models: Models, cfg: EvolConfig,
-              index: NearDupIndex | None) -> tuple[list[dict], list[dict]]:
+def run_round(k: int, population: list[EvolRow], out: Path, models: Models, cfg: EvolConfig,
+              index: NearDupIndex | None) -> tuple[list[EvolRow], list[EvolRow]]:
     "Evolve `population` once: write and return round `k`'s accepted and rejected rows."
     methods, acc, rej = cfg.methods(), *_appenders(out, k)
     with acc, rej:
         if index:
-            for r in acc.rows: index.add(r['id'], question_of(r))
-        jobs = [(p, f"{p['id']}.{k}", draw_method(methods, cfg.seed, k, p['id'])) for p in population]
+            for r in _rows(acc): index.add(r.id, question_of(r))
+        jobs = [(p, f"{p.id}.{k}", draw_method(methods, cfg.seed, k, p.id)) for p in population]
         todo = [j for j in jobs if j[1] not in acc.done_keys | rej.done_keys]
-        parents = {p['id']: p for p in population}
+        parents = {p.id: p for p in population}
         for batch in _batches(todo, cfg.batch_size):
             rows = _evolve(batch, k, models, cfg)
-            if cfg.rule_equal: _judge(rows, parents, k, models, cfg)
+            if cfg.rules.equal: _judge(rows, parents, k, models, cfg)
             _respond(rows, k, models, cfg)
-            if cfg.exec_check: _exec_check(rows, cfg)
+            if cfg.additions.exec_check: _exec_check(rows, cfg.additions.exec_check)
             _write(rows, acc, rej, index)
-        return acc.rows, rej.rows
+        return _rows(acc), _rows(rej)
 
 # %% ../nbs/30_evol.ipynb #46122dc7
-def next_population(accepted: list[dict], rejected: list[dict], by_id: dict, retry: bool) -> list[dict]:
+def next_population(accepted: list[EvolRow], rejected: list[EvolRow], by_id: dict, retry: bool) -> list[EvolRow]:
     "The parents of the next round."
-    return accepted + ([by_id[r['parent_id']] for r in rejected] if retry else [])
+    return accepted + ([by_id[r.parent_id] for r in rejected] if retry else [])
 
 # %% ../nbs/30_evol.ipynb #bcb86486
 def load_scorer(ref: str) -> Callable:
-    "The function named by 'package.module:function'."
-    mod, _, fn = ref.partition(':')
-    if not mod or not fn: raise WcnbError(f"field 'evol_stop_scorer': {ref!r} is not 'package.module:function'")
+    "The scorer named by `ref`: a name in `SCORERS`, or 'package.module:function'."
+    mod, _, fn = SCORERS.get(ref, ref).partition(':')
+    if not mod or not fn:
+        raise WcnbError(f"field 'evol_stop.scorer': {ref!r} is not a built-in ({', '.join(SCORERS)}) "
+                        "or 'package.module:function'")
     try: f = getattr(importlib.import_module(mod), fn)
-    except (ImportError, AttributeError) as e: raise WcnbError(f"field 'evol_stop_scorer': cannot load {ref!r} ({e})") from None
-    if not callable(f): raise WcnbError(f"field 'evol_stop_scorer': {ref!r} is not callable")
+    except (ImportError, AttributeError) as e:
+        raise WcnbError(f"field 'evol_stop.scorer': cannot load {ref!r} ({e})") from None
+    if not callable(f): raise WcnbError(f"field 'evol_stop.scorer': {ref!r} is not callable")
     return f
 
-def evol_stop_check(cfg: EvolConfig, out: Path, k: int, history: list[dict]) -> dict:
-    "Score round `k` with the configured scorer (or record why not) and decide whether to stop."
-    if not cfg.evol_stop: return dict(status='off')
-    if not cfg.evol_stop_scorer:
-        return dict(status='not run', why='evol_stop is on but no evol_stop_scorer is configured (no score was computed)')
-    score = load_scorer(cfg.evol_stop_scorer)(out, k)
+def check_scorer(cfg: EvolStop):
+    "Load the scorer and let it check its settings (its `check(cfg)`, when it has one) before anything runs."
+    if not cfg.enabled: return
+    f = load_scorer(cfg.scorer)
+    if callable(check := getattr(f, 'check', None)): check(cfg)
+
+def score_round(cfg: EvolStop, out: Path, k: int) -> dict:
+    "Score round `k` with the configured scorer: its record (score, seconds, and what the scorer reported)."
+    t0, got = time.time(), load_scorer(cfg.scorer)(out, k, cfg)
+    extra = dict(got) if isinstance(got, dict) else {}
+    score = extra.pop('score', None) if isinstance(got, dict) else got
     if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score):
-        raise WcnbError(f"evol_stop_scorer {cfg.evol_stop_scorer!r} returned {score!r} for round {k}; expected a finite number")
-    scores = [h['score'] for h in history if h.get('status') == 'scored'] + [float(score)]
-    best, wait = scores[0], 0
-    for s in scores[1:]:   # classic early stopping: a gain must exceed min_delta to reset the wait
-        if s > best + cfg.evol_stop_min_delta: best, wait = s, 0
-        else: wait += 1
-    stop = wait >= cfg.evol_stop_patience
-    why = f'{wait} round(s) without beating {best:g} by more than {cfg.evol_stop_min_delta:g}' if stop else ''
-    return dict(status='scored', score=float(score), best=best, stop=stop, why=why)
+        raise WcnbError(f"evol_stop scorer {cfg.scorer!r} returned {got!r} for round {k}; "
+                        "expected a finite number (or a dict with 'score')")
+    return dict(status='scored', score=float(score), seconds=round(time.time() - t0, 1), **extra)
+
+def stop_decision(curve: list[tuple[int, float]], patience: int = 1, min_delta: float = 0.0) -> tuple[bool, int, str]:
+    "The paper's rule over `(round, score)` so far: (stop?, best round, why)."
+    best, best_k, drops = curve[0][1], curve[0][0], 0
+    for k, s in curve[1:]:
+        if s >= best: best, best_k, drops = s, k, 0      # a tie keeps the later round: more data, same score
+        elif s < best - min_delta: drops += 1
+        else: drops = 0
+    k, s = curve[-1]
+    if drops < patience: return False, best_k, ''
+    return True, best_k, f'round {k} scored {s:g}, below the best {best:g} (round {best_k}); keep rounds 0-{best_k}'
 
 # %% ../nbs/30_evol.ipynb #278b81f6
 def _mean(xs: list) -> float | None: return round(sum(xs) / len(xs), 1) if xs else None
 
-def round_summary(k: int, accepted: list[dict], rejected: list[dict]) -> dict:
+def round_summary(k: int, accepted: list[EvolRow], rejected: list[EvolRow]) -> dict:
     "Counts, lengths and execution-check rates of one round."
-    rows, ex = accepted + rejected, [r['exec'] for r in accepted + rejected if r.get('exec', {}).get('code')]
-    runs, tested = sum(e['runs'] for e in ex), [e for e in ex if e['has_tests']]
+    rows = accepted + rejected
+    ex = [r.exec for r in rows if r.exec and r.exec.code]
+    runs, tested = sum(bool(e.runs) for e in ex), [e for e in ex if e.has_tests]
     return dict(round=k, evolved=len(rows) if k else 0, accepted=len(accepted), rejected=len(rejected),
-                rejected_by=dict(Counter(r['reason'] for r in rejected)),
-                methods_tried=dict(Counter(r['method'] for r in rows if r.get('method'))),
-                methods_accepted=dict(Counter(r['method'] for r in accepted if r.get('method'))),
-                instruction_tokens=_mean([r['tokens']['instruction'] for r in accepted]),
-                response_tokens=_mean([r['tokens']['output'] for r in accepted]),
-                responses_truncated=sum(r.get('response_finish') == 'length' for r in accepted),
+                kept_rate=round(len(accepted) / len(rows), 3) if k and rows else None,
+                rejected_by=dict(Counter(r.reason for r in rejected)),
+                methods_tried=dict(Counter(r.method for r in rows if r.method)),
+                methods_accepted=dict(Counter(r.method for r in accepted if r.method)),
+                instruction_tokens=_mean([r.tokens.instruction for r in accepted if r.tokens]),
+                response_tokens=_mean([r.tokens.output for r in accepted if r.tokens]),
+                responses_truncated=sum(r.response_finish == 'length' for r in accepted),
                 exec_with_code=len(ex), exec_runs=runs, exec_run_rate=round(runs / len(ex), 3) if ex else None,
-                exec_with_tests=len(tested), exec_tests_pass=sum(bool(e['tests_pass']) for e in tested))
+                exec_with_tests=len(tested), exec_tests_pass=sum(bool(e.tests_pass) for e in tested))
 
 # %% ../nbs/30_evol.ipynb #2013bb18
-_RESUMABLE = {'run', 'rounds', 'batch_size', 'llm', 'evol_stop', 'evol_stop_scorer', 'evol_stop_patience', 'evol_stop_min_delta'}
+_RESUMABLE = {'run', 'rounds', 'batch_size', 'evol_stop', 'models'}
 
 def config_hash(cfg: EvolConfig) -> str:
-    "Hash of the settings that determine what each round produces."
-    return stable_hash(cfg.model_dump(mode='json', exclude=_RESUMABLE))
+    "Hash of the settings that determine what each round produces (each role's model, not how it is reached)."
+    models = {r: [cfg.models.resolve(r).spec, cfg.models.resolve(r).extra_body] for r in EVOL_ROLES}
+    return stable_hash([cfg.model_dump(mode='json', exclude=_RESUMABLE), models])
 
 def open_manifest(cfg: EvolConfig, out: Path) -> dict:
     "The folder's manifest (new, or the existing one after checking it was made with the same settings)."
@@ -560,32 +730,37 @@ def open_manifest(cfg: EvolConfig, out: Path) -> dict:
     except json.JSONDecodeError as e: raise WcnbError(f"{path}: invalid JSON ({e.msg}); move the folder away to start over") from None
     if man.get('config_hash') != h:
         raise WcnbError(f"{path}: this folder holds a run made with other settings (config hash {man.get('config_hash')}, "
-                        f"now {h}); use another --out, or change only {sorted(_RESUMABLE)}")
+                        f"now {h}); use another --out, or change only {sorted(_RESUMABLE)} (models: not the specs)")
     return man
 
 def _add_usage(total: dict, usage: dict) -> dict:
+    "Per-role spend summed over sessions (None stays None: an unpriced model)."
     out = {s: dict(u) for s, u in total.items()}
-    for spec, u in usage.items():
-        t = out.setdefault(spec, {k: 0 for k in u})
-        for key, v in u.items(): t[key] = None if v is None or t.get(key) is None else round(t.get(key, 0) + v, 6)
+    for role, u in usage.items():
+        t = out.setdefault(role, {k: (v if isinstance(v, str) else 0) for k, v in u.items()})
+        for key, v in u.items():
+            if isinstance(v, str): t[key] = v
+            else: t[key] = None if v is None or t.get(key) is None else round(t.get(key, 0) + v, 6)
     return out
 
 # %% ../nbs/30_evol.ipynb #72da430c
-def _describe(cfg: EvolConfig, models: Models, seeds: list[EvolSample]) -> dict:
+def _describe(cfg: EvolConfig, models: Models, seeds: list[EvolRow]) -> dict:
     src = resolve_seeds(cfg.seeds)
-    return dict(config=cfg.model_dump(mode='json'), tokenizer=TOKENIZER,
-                methods=[m.model_dump() for m in cfg.methods()],
-                models={r: models.spec(r) for r in ('evolver', 'responder', 'judge')},
+    return dict(config=cfg.model_dump(mode='json'), additions=cfg.additions.on(), tokenizer=TOKENIZER,
+                methods=[m.model_dump() for m in cfg.methods()], models={r: models.spec(r) for r in EVOL_ROLES},
                 seeds=dict(path=str(src), sha256=file_sha256(src), used=len(seeds)))
 
 def _stop_step(cfg: EvolConfig, out: Path, k: int, man: dict) -> bool:
-    "Run (or reuse) the Evol Stop record of round `k`; True when the run should stop."
-    rec = man['evol_stop'].get(str(k))
-    if not (rec and rec.get('status') == 'scored' and cfg.evol_stop and cfg.evol_stop_scorer):
-        history = [man['evol_stop'][str(j)] for j in range(k) if str(j) in man['evol_stop']]
-        rec = man['evol_stop'][str(k)] = evol_stop_check(cfg, out, k, history)
-    if rec.get('stop'): man['stop_reason'] = f"evol stop after round {k}: {rec['why']}"
-    return bool(rec.get('stop'))
+    "Score round `k` (or reuse its score) and apply the stop rule; True when the run should stop."
+    st, recs = cfg.evol_stop, man['evol_stop']
+    if not st.enabled: recs[str(k)] = dict(status='off'); return False
+    if recs.get(str(k), {}).get('status') != 'scored': recs[str(k)] = score_round(st, out, k)
+    curve = [(j, recs[str(j)]['score']) for j in range(k + 1) if recs.get(str(j), {}).get('status') == 'scored']
+    stop, best_k, why = stop_decision(curve, st.patience, st.min_delta)
+    recs[str(k)].update(stop=stop, best_round=best_k)
+    man['evol_stop_curve'] = [dict(round=j, score=s) for j, s in curve]
+    if stop: man['stop_reason'] = f'evol stop after round {k}: {why}'
+    return stop
 
 def _set_round(man: dict, k: int, summary: dict, seconds: float):
     man['rounds'] = [r for r in man['rounds'] if r['round'] != k] + [dict(summary, seconds=round(seconds, 1))]
@@ -594,22 +769,28 @@ def _set_round(man: dict, k: int, summary: dict, seconds: float):
 # %% ../nbs/30_evol.ipynb #66c2066c
 def run_evolution(cfg: EvolConfig, out_dir: str | Path) -> dict:
     "Run or resume Code Evol-Instruct into `out_dir` (round_k.jsonl, rejected_k.jsonl, manifest.json); returns the manifest."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    with single_writer(out / '.lock', f"{out}: another process is evolving into this folder"): return _run_evolution(cfg, out)
+    seeds = pick_seeds(cfg)          # bad input fails here, before the output folder exists or is locked
+    check_scorer(cfg.evol_stop)
+    models = Models(cfg.models)
+    try:
+        out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+        with single_writer(out / '.lock', f"{out}: another process is evolving into this folder"):
+            return _run_evolution(cfg, out, seeds, models)
+    finally: models.close()
 
-def _run_evolution(cfg: EvolConfig, out: Path) -> dict:
+def _run_evolution(cfg: EvolConfig, out: Path, seeds: list[EvolRow], models: Models) -> dict:
     "`run_evolution`'s body, under the folder lock: two runs must never append to the same round files."
-    man, models, t0 = open_manifest(cfg, out), Models(cfg), time.time()
+    man, t0 = open_manifest(cfg, out), time.time()
     session, failed = dict(started=_now()), True
     man['sessions'].append(session)
     try:
-        seeds = pick_seeds(cfg)
         man.update(_describe(cfg, models, seeds), status='running', stop_reason='')
         pop, t = run_round_zero(seeds, out, models, cfg), time.time()
         _set_round(man, 0, round_summary(0, pop, []), t - t0)
-        by_id = {r['id']: r for r in pop}
-        index = NearDupIndex(cfg.dedup_threshold) if cfg.dedup_threshold else None
-        for r in pop if index else []: index.add(r['id'], question_of(r))
+        by_id = {r.id: r for r in pop}
+        index = NearDupIndex(cfg.additions.near_dup) if cfg.additions.near_dup else None
+        for r in pop if index else []: index.add(r.id, question_of(r))
+        _save(out, man, session, models, t0)
         stop, k = _stop_step(cfg, out, 0, man), 0
         _save(out, man, session, models, t0)
         while not stop and k < cfg.rounds:
@@ -617,8 +798,9 @@ def _run_evolution(cfg: EvolConfig, out: Path) -> dict:
             if not pop: man['stop_reason'] = f'round {k}: nothing left to evolve'; break
             t = time.time()
             acc, rej = run_round(k, pop, out, models, cfg, index)
-            by_id.update((r['id'], r) for r in acc)
+            by_id.update((r.id, r) for r in acc)
             _set_round(man, k, round_summary(k, acc, rej), time.time() - t)
+            _save(out, man, session, models, t0)
             stop = _stop_step(cfg, out, k, man)
             _save(out, man, session, models, t0)
             pop = next_population(acc, rej, by_id, cfg.retry_rejected)
@@ -627,7 +809,7 @@ def _run_evolution(cfg: EvolConfig, out: Path) -> dict:
         failed = False
     finally:
         if failed: man['status'] = 'interrupted'
-        _save(out, man, session, models, t0); models.close()
+        _save(out, man, session, models, t0)
     return man
 
 def _save(out: Path, man: dict, session: dict, models: Models, t0: float):
@@ -637,36 +819,38 @@ def _save(out: Path, man: dict, session: dict, models: Models, t0: float):
     atomic_write_json(out / 'manifest.json', man)
 
 # %% ../nbs/30_evol.ipynb #49e5d622
-def load_rows(evol_dir: str | Path) -> dict[str, dict]:
-    "Every row of an evolution folder by id; rejected rows carry `reason`."
+def load_rows(evol_dir: str | Path) -> dict[str, EvolRow]:
+    "Every row of an evolution folder by id (rejected rows carry `reason`)."
     d = Path(evol_dir)
     files = sorted(d.glob('round_*.jsonl')) + sorted(d.glob('rejected_*.jsonl'))
     if not files: raise WcnbError(f"{d}: no round_*.jsonl files; is this an evolution folder (data/<run>/evol)?")
-    return {r['id']: r for f in files for r in read_jsonl(f, allow_empty=True)}
+    return {r.id: r for f in files for r in read_jsonl(f, EvolRow, allow_empty=True)}
 
-def lineage(evol_dir: str | Path, sample_id: str, rows: dict | None = None) -> list[dict]:
+def lineage(evol_dir: str | Path, sample_id: str, rows: dict | None = None) -> list[EvolRow]:
     "The chain of rows from the seed to `sample_id`."
     rows = rows or load_rows(evol_dir)
     if sample_id not in rows: raise WcnbError(f"{evol_dir}: no sample with id {sample_id!r}")
     chain = [rows[sample_id]]
-    while (pid := chain[-1].get('parent_id')) is not None:
-        if pid not in rows or len(chain) > 10_000: raise WcnbError(f"{evol_dir}: parent {pid!r} of {chain[-1]['id']!r} is missing")
+    while (pid := chain[-1].parent_id) is not None:
+        if pid not in rows or len(chain) > 10_000:
+            raise WcnbError(f"{evol_dir}: parent {pid!r} of {chain[-1].id!r} is missing")
         chain.append(rows[pid])
     return chain[::-1]
 
 def _clip(text: str, width: int) -> str:
     return text if not width or len(text) <= width else text[:width - 1].rstrip() + '…'
 
-def format_lineage(chain: list[dict], width: int = 0) -> str:
+def format_lineage(chain: list[EvolRow], width: int = 0) -> str:
     "A readable seed→leaf chain (texts clipped to `width` characters; 0 = in full)."
     out = []
     for r in chain:
-        how = 'seed' if r['round'] == 0 else f"method {r['method']}, evolver {r.get('evolver')}"
-        status = f"REJECTED ({r['reason']}: {r['detail']})" if 'reason' in r else 'accepted'
-        out.append(f"── round {r['round']} · {r['id']} · {how} · {status}")
+        how = 'seed' if r.round == 0 else f"method {r.method}, evolver {r.evolver}"
+        status = f"REJECTED ({r.reason}: {r.detail})" if r.rejected else 'accepted'
+        out.append(f"── round {r.round} · {r.id} · {how} · {status}")
         out.append('   instruction: ' + _clip(question_of(r), width).replace('\n', '\n   '))
-        if r.get('output'): out.append('   response:    ' + _clip(r['output'], width).replace('\n', '\n   '))
-        if (e := r.get('exec')) and e.get('code'): out.append(f"   exec: runs={e['runs']} tests={e['has_tests']} pass={e['tests_pass']} ({e['verdict']})")
+        if r.output: out.append('   response:    ' + _clip(r.output, width).replace('\n', '\n   '))
+        if (e := r.exec) and e.code:
+            out.append(f"   exec: runs={e.runs} tests={e.has_tests} pass={e.tests_pass} ({e.verdict})")
     return '\n'.join(out)
 
 def cli_lineage(sample_id: str = typer.Argument(..., help='Sample id, e.g. wcnb-007.1.2'),
@@ -678,13 +862,11 @@ def cli_lineage(sample_id: str = typer.Argument(..., help='Sample id, e.g. wcnb-
     typer.echo(format_lineage(lineage(d, sample_id), width))
 
 # %% ../nbs/30_evol.ipynb #c5918490
-OKABE_ITO = ['#E69F00', '#56B4E9', '#009E73', '#F0E442', '#0072B2', '#D55E00', '#CC79A7', '#000000']
-
 def stats_table(manifest: dict) -> list[dict]:
-    "One flat row per round: counts, rejections by reason, token lengths, execution-check rates."
+    "One flat row per round: counts, kept rate, rejections by reason, token lengths, execution-check rates."
     rows = []
     for s in manifest['rounds']:
-        row = {k: s[k] for k in ('round', 'evolved', 'accepted', 'rejected')}
+        row = {k: s.get(k) for k in ('round', 'evolved', 'accepted', 'rejected', 'kept_rate')}
         row.update({f'rej:{k}': s['rejected_by'].get(k, 0) for k in REASONS if any(k in t['rejected_by'] for t in manifest['rounds'])})
         row.update(instr_tok=s['instruction_tokens'], resp_tok=s['response_tokens'], truncated=s['responses_truncated'],
                    code=s['exec_with_code'], runs=s['exec_runs'], run_rate=s['exec_run_rate'],
@@ -704,54 +886,89 @@ def format_table(rows: list[dict]) -> str:
 # %% ../nbs/30_evol.ipynb #4dca91c1
 def plot_stats(manifest: dict, path: str | Path | None = None):
     "Four panels per round: kept vs rejected by reason, methods accepted, token lengths, execution check."
-    import matplotlib; import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt
+    from wizardcoder_nb.viz import series_style
     rounds = manifest['rounds']; ks = [s['round'] for s in rounds]
     fig, ax = plt.subplots(2, 2, figsize=(11, 7.5), constrained_layout=True)
     _bars(ax[0, 0], ks, {'accepted': [s['accepted'] for s in rounds]} |
           {k: [s['rejected_by'].get(k, 0) for s in rounds] for k in REASONS if any(k in s['rejected_by'] for s in rounds)},
-          'samples', 'accepted and rejected (by reason)', hatch=True)
+          'samples', 'accepted and rejected (by reason)')
     names = [m['name'] for m in manifest['methods']]
     _bars(ax[0, 1], ks, {n: [s['methods_accepted'].get(n, 0) for s in rounds] for n in names}, 'accepted samples', 'methods of accepted samples')
     for i, (key, label) in enumerate([('instruction_tokens', 'instruction'), ('response_tokens', 'response')]):
-        ax[1, 0].plot(ks, [s[key] for s in rounds], marker='os'[i], color=OKABE_ITO[4 + i], label=label)
-    ax[1, 0].set(xlabel='round', ylabel=f'mean tokens', title='lengths of accepted samples', xticks=ks); ax[1, 0].legend()
+        st = series_style(i)
+        ax[1, 0].plot(ks, [s[key] for s in rounds], marker=st['marker'], color=st['color'], label=label)
+    ax[1, 0].set(xlabel='round', ylabel='mean tokens', title='lengths of accepted samples', xticks=ks)
+    ax[1, 0].legend()
     for i, (key, label) in enumerate([('exec_run_rate', 'code runs'), ('tests_rate', 'tests pass')]):
         ys = [s.get(key) if key != 'tests_rate' else (s['exec_tests_pass'] / s['exec_with_tests'] if s['exec_with_tests'] else None) for s in rounds]
-        ax[1, 1].plot(ks, [math.nan if y is None else y for y in ys], marker='o^'[i], color=OKABE_ITO[2 + 4 * i], label=label)
+        st = series_style(i)
+        ys = [math.nan if y is None else y for y in ys]
+        ax[1, 1].plot(ks, ys, marker=st['marker'], color=st['color'], label=label)
     ax[1, 1].set(xlabel='round', ylabel='fraction of responses with Python', ylim=(-0.02, 1.02), title='execution check', xticks=ks)
     ax[1, 1].legend()
-    fig.suptitle(f"Code Evol-Instruct · run {manifest['run']} · {manifest['models']['evolver']}")
+    adds = ', '.join(manifest.get('additions') or []) or 'none (the paper)'
+    evolver = manifest['models']['evolver']
+    fig.suptitle(f"Code Evol-Instruct · run {manifest['run']} · evolver {evolver} · additions: {adds}")
     if path: fig.savefig(path, dpi=120)
     return fig
 
-def _bars(ax, ks: list[int], series: dict[str, list], ylabel: str, title: str, hatch: bool = False):
-    "Stacked bars, one colour (and hatch) per series."
+def _bars(ax, ks: list[int], series: dict[str, list], ylabel: str, title: str):
+    "Stacked bars, one colour and hatch per series."
+    from wizardcoder_nb.viz import series_style
     bottom = [0] * len(ks)
     for i, (name, ys) in enumerate(series.items()):
-        ax.bar(ks, ys, bottom=bottom, label=name, color=OKABE_ITO[i % 8], edgecolor='black', linewidth=0.5,
-               hatch=['', '//', '..', 'xx', '\\\\', 'oo', '--', '++'][i % 8] if hatch else None)
+        st = series_style(i)
+        ax.bar(ks, ys, bottom=bottom, label=name, color=st['color'], hatch=st['hatch'], edgecolor='black',
+               linewidth=0.5)
         bottom = [b + y for b, y in zip(bottom, ys)]
     ax.set(xlabel='round', ylabel=ylabel, title=title, xticks=ks); ax.legend(fontsize=8)
 
+def plot_evol_stop(manifest: dict, path: str | Path | None = None):
+    "The dev-set score after each round, the best round, and where Evol Stop stopped the run."
+    import matplotlib.pyplot as plt
+    from wizardcoder_nb.viz import series_style
+    curve = manifest.get('evol_stop_curve') or []
+    if not curve:
+        raise WcnbError(f"run {manifest.get('run')}: no Evol Stop scores in its manifest (evol_stop.enabled was off)")
+    ks, ys, st = [c['round'] for c in curve], [c['score'] for c in curve], series_style(0)
+    last = manifest['evol_stop'][str(ks[-1])]
+    fig, ax = plt.subplots(figsize=(6, 3.6), constrained_layout=True)
+    ax.plot(ks, ys, marker=st['marker'], color=st['color'], label='dev score')
+    best = last['best_round']
+    ax.axvline(best, color=series_style(1)['color'], linestyle='--', label=f'best: round {best}')
+    if last.get('stop'):
+        ax.scatter([ks[-1]], [ys[-1]], marker='x', s=80, color=series_style(3)['color'], zorder=3, label='drop: stop')
+    ax.set(xlabel='round (data: rounds 0..k)', ylabel='dev score', xticks=ks,
+           title=f"Evol Stop · run {manifest['run']}")
+    ax.legend(fontsize=8)
+    if path: fig.savefig(path, dpi=120)
+    return fig
+
 # %% ../nbs/30_evol.ipynb #7ce21333
-def load_evol_config(path: str | Path | None = None, overrides: dict | None = None) -> EvolConfig:
-    "An `EvolConfig` from YAML `path` (flat, or the `evol:` section of a run config) with `overrides` applied."
-    from wizardcoder_nb.core import load_section_config, parse_record
-    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-    if path is None: return parse_record(overrides, EvolConfig, 'evolve options')
-    return load_section_config(path, 'evol', EvolConfig, overrides)
+def load_evol_config(path: str | Path | None = None,  # a flat EvolConfig YAML, or a run config (`evolve:` + `models:`)
+                     overrides: list[str] | dict | None = None,  # `['a.b=1']` or `{'a.b': 1}`; None values are skipped
+                    ) -> EvolConfig:
+    "An `EvolConfig` from YAML `path` with `overrides` applied; errors name file:line or the override."
+    ov = {k: v for k, v in overrides.items() if v is not None} if isinstance(overrides, dict) else overrides
+    return load_config(EvolConfig, path, overrides=ov, section='evolve', shared=('models',))
 
 # %% ../nbs/30_evol.ipynb #52df9ee2
-def cli_evolve(config: Path = typer.Option(None, help='YAML config (EvolConfig fields, or a run config with an evol: section).'),
+def cli_evolve(config: Path = typer.Option(None, help='YAML: EvolConfig fields, or a run config (evolve: + models:).'),
                seeds: Path = typer.Option(None, help='Seed file: Code Alpaca JSON or JSONL with `instruction` (overrides the config).'),
                rounds: int = typer.Option(None, help='Evolution rounds after the seeds (overrides the config).'),
                n_seeds: int = typer.Option(None, '--n-seeds', help='How many seeds to draw (overrides the config).'),
+               set_: list[str] = typer.Option([], '--set', help='KEY=VALUE override, e.g. additions.few_shot=3 (repeatable).'),
                out: Path = typer.Option(None, help='Output folder (default: data/<run>/evol).')):
     "Evolve seed instructions with Code Evol-Instruct; rerun the same command to resume after a kill."
-    cfg = load_evol_config(config, dict(seeds=str(seeds) if seeds else None, rounds=rounds, n_seeds=n_seeds))
+    from wizardcoder_nb.core import parse_overrides
+    flags = dict(seeds=str(seeds) if seeds else None, rounds=rounds, n_seeds=n_seeds)
+    ov = {k: v for k, v in flags.items() if v is not None}
+    cfg = load_evol_config(config, ov | parse_overrides(set_))
     out = out or Path('data') / cfg.run / 'evol'
     man = run_evolution(cfg, out)
     import matplotlib.pyplot as plt
     plt.close(plot_stats(man, out / 'stats.png'))
     typer.echo(format_table(stats_table(man)))
+    typer.echo(f"additions: {', '.join(man['additions']) or 'none (the paper)'}")
     typer.echo(f"{man['status']}: {man['stop_reason']} → {out} (stats.png, manifest.json)")

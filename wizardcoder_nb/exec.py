@@ -13,8 +13,8 @@ from .core import Config, WcnbError
 from .sandbox import EXIT_SANDBOX, EXIT_EARLY
 
 # %% auto #0
-__all__ = ['JAVATUPLES', 'LANGUAGES', 'Limits', 'ExecResult', 'Step', 'Language', 'available_languages', 'Sandbox', 'make_job',
-           'default_sandbox', 'run_program', 'run_programs', 'sandbox_report', 'pass_at_k', 'bootstrap_ci']
+__all__ = ['JAVATUPLES', 'LANGUAGES', 'Limits', 'ExecResult', 'Step', 'Language', 'available_languages', 'job_binds', 'Sandbox',
+           'make_job', 'default_sandbox', 'run_program', 'run_programs', 'sandbox_report']
 
 # %% ../nbs/20_exec.ipynb #557c5ecb
 class Limits(Config):
@@ -23,7 +23,10 @@ class Limits(Config):
     cpu_s: float = 10.0          # CPU seconds per process (RLIMIT_CPU)
     memory_mb: int = 2048        # address space per process in MiB (RLIMIT_AS)
     fsize_mb: int = 16           # largest file the job may write, its stdout/stderr included (RLIMIT_FSIZE)
-    nproc: int = 16              # processes + threads of the job's uid (RLIMIT_NPROC; needs the uid switch)
+    nproc: int = 256             # processes + threads of the job's uid (RLIMIT_NPROC; needs the uid switch)
+    fork: bool = True            # may the program start processes? False: threads only (a seccomp filter)
+    scratch_mb: int = 256        # the job's own tmpfs (/tmp, its folder, /dev/shm): bytes ...
+    scratch_files: int = 16384   # ... and files + folders it may hold
     output_kb: int = 64          # stdout/stderr kept in the result (head and tail when longer)
 
 class ExecResult(BaseModel):
@@ -35,12 +38,12 @@ class ExecResult(BaseModel):
     stderr: str = ''
     duration: float = 0.0        # wall seconds, fork to reap
     step: int | None = None      # the step that ended the job (0 = compile for compiled languages)
+    report: str = ''             # a supervised job's report (see `evalplus`), on a channel its program cannot write
 
 # %% ../nbs/20_exec.ipynb #91b0721c
 class Step(BaseModel):
-    "One command of a job. Trusted steps (compilers) keep the server's uid; the others run unprivileged."
+    "One command of a job; every step runs unprivileged, in the job's world."
     argv: list[str]
-    trusted: bool = False
     memory_mb: int | None = None   # overrides Limits.memory_mb for this step (JVMs, compilers reserve a lot)
     nproc: int | None = None       # overrides Limits.nproc (JVM threads, go runtime)
 
@@ -59,16 +62,17 @@ _JVM = ['-Xmx512m', '-Xss8m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-X
 LANGUAGES: dict[str, Language] = {
     'python': Language(file='program.py'),
     'cpp': Language(file='main.cpp', tools=['g++'], steps=[
-        Step(argv=['g++', '-std=c++17', '-o', 'main', 'main.cpp'], trusted=True, memory_mb=0), Step(argv=['./main'])]),
+        Step(argv=['g++', '-std=c++17', '-o', 'main', 'main.cpp'], memory_mb=0), Step(argv=['./main'])]),
     'java': Language(file='Problem.java', tools=['javac', 'java'], check=['test', '-f', JAVATUPLES], steps=[
-        Step(argv=['javac', '-J-Xmx512m', '-cp', JAVATUPLES, 'Problem.java'], trusted=True, memory_mb=0),
+        Step(argv=['javac', '-J-Xmx512m', '-cp', JAVATUPLES, 'Problem.java'], memory_mb=0),
         Step(argv=['java', *_JVM, '-ea', '-cp', f'.:{JAVATUPLES}', 'Problem'], memory_mb=0, nproc=64)]),
     'js': Language(file='main.js', tools=['node'], steps=[Step(argv=['node', '--max-old-space-size=512', 'main.js'], memory_mb=0, nproc=32)]),
-    'go': Language(file='main_test.go', tools=['go'], env={'GO111MODULE': 'off', 'CGO_ENABLED': '0'}, steps=[
-        Step(argv=['go', 'test', '-c', '-o', 'main.test', 'main_test.go'], trusted=True, memory_mb=0),
-        Step(argv=['./main.test', '-test.v=false'], memory_mb=0, nproc=64)]),
+    'go': Language(file='main_test.go', tools=['go'], steps=[
+        Step(argv=['go', 'test', '-c', '-o', 'main.test', 'main_test.go'], memory_mb=0),
+        Step(argv=['./main.test', '-test.v=false'], memory_mb=0, nproc=64)],
+        env={'GO111MODULE': 'off', 'CGO_ENABLED': '0', 'GOCACHE': '/tmp/go-build', 'GOPATH': '/tmp/gopath'}),
     'rs': Language(file='main.rs', tools=['rustc'], steps=[
-        Step(argv=['rustc', '-A', 'warnings', '-o', 'main', 'main.rs'], trusted=True, memory_mb=0), Step(argv=['./main'])]),
+        Step(argv=['rustc', '-A', 'warnings', '-o', 'main', 'main.rs'], memory_mb=0), Step(argv=['./main'])]),
     'sh': Language(file='main.sh', tools=['bash'], steps=[Step(argv=['bash', 'main.sh'])]),
     'pl': Language(file='main.pl', tools=['perl'], check=['perl', '-MTest::Deep', '-e', '1'],   # MultiPL-E's tests use Test::Deep
                    steps=[Step(argv=['perl', 'main.pl'])]),
@@ -108,13 +112,27 @@ def _base_env_for(path_var, rustup_home, cargo_home, home) -> tuple:
     return tuple(env.items())
 
 # %% ../nbs/20_exec.ipynb #8eb54783
+_TOOL_HOMES = ('RUSTUP_HOME', 'CARGO_HOME')   # environment variables naming a toolchain's folder
+
+def _tool_root(path: str) -> str:
+    "The install folder of the tool at `path` (`<root>/bin/<tool>`, symlinks resolved)."
+    return os.path.dirname(os.path.dirname(os.path.realpath(path)))
+
+def job_binds(read_paths: Iterable[str | os.PathLike] = ()) -> tuple[list[str], list[str]]:
+    """(folders the jobs' root holds besides the distribution, those of them on the import path): the interpreter,
+    the import path, toolchains, `read_paths`."""
+    imports = [p for p in sys.path if p and os.path.isdir(p)]
+    python = [sys.base_prefix, sys.prefix, sys.exec_prefix, _tool_root(sys.executable)]
+    tools = [_tool_root(p) for lang in LANGUAGES.values() for t in lang.tools if (p := shutil.which(t))]
+    env = dict(_base_env())
+    return python + imports + tools + [env[k] for k in _TOOL_HOMES if k in env] + [str(p) for p in read_paths], imports
+
 class _Conn:
     "The harness's side of one fork server: start it, send jobs, resolve their futures."
-    def __init__(self, workers: int, preload: Iterable[str] = (), tmpfs_mb: int = 1024,
-                 read_paths: Iterable[str | os.PathLike] = ()):
+    def __init__(self, workers: int, preload: Iterable[str] = (), read_paths: Iterable[str | os.PathLike] = ()):
         self.workers = workers
-        self.cfg = dict(workers=self.workers, preload=_PRELOAD + list(preload), tmpfs_mb=tmpfs_mb,
-                        read_paths=[str(p) for p in read_paths])   # directories jobs must be able to read
+        binds, listable = job_binds(read_paths)   # folders jobs must be able to read
+        self.cfg = dict(workers=self.workers, preload=_PRELOAD + list(preload), binds=binds, listable=listable)
         self._lock, self._ids, self._proc, self.isolation = threading.Lock(), itertools.count(), None, {}
         self._pending: dict[int, Future] = {}
 
@@ -124,12 +142,12 @@ class _Conn:
         import wizardcoder_nb
         pkg_parent = str(Path(wizardcoder_nb.__file__).resolve().parent.parent)
         boot = f'import sys; sys.path.insert(0, {pkg_parent!r}); from wizardcoder_nb.sandbox import serve; serve()'
-        tools = {os.path.realpath(p) for l in LANGUAGES.values() for t in l.tools if (p := shutil.which(t))}
-        cfg = {**self.cfg, 'sys_path': [p for p in sys.path if p] + [pkg_parent], 'tool_paths': sorted(tools)}
+        cfg = {**self.cfg, 'sys_path': [p for p in sys.path if p] + [pkg_parent]}
         import tempfile
         self._err = tempfile.TemporaryFile()   # a file, not a pipe: nobody must have to drain it
-        self._proc = subprocess.Popen([sys.executable, '-S', '-c', boot, json.dumps(cfg)], stdin=subprocess.PIPE,
+        self._proc = subprocess.Popen([sys.executable, '-S', '-c', boot], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=self._err, env=_base_env(), start_new_session=True)
+        self._proc.stdin.write((json.dumps(cfg) + '\n').encode()); self._proc.stdin.flush()
         line = self._proc.stdout.readline()
         if not line: self._proc.wait(); raise WcnbError(f"sandbox server failed to start: {self._server_log()}")
         self.isolation = json.loads(line)['ready']
@@ -139,7 +157,8 @@ class _Conn:
 def _reader(self, proc):
     "Resolve futures from the server's result lines; on server death fail what is pending."
     for line in proc.stdout:
-        res = json.loads(line)
+        try: res = json.loads(line)
+        except ValueError: continue   # never: the server writes whole JSON lines; a stray one must not stop the reader
         with self._lock: fut = self._pending.pop(res['id'], None)
         if fut: fut.set_result(res)
     with self._lock: pending, self._pending = self._pending, {}
@@ -152,6 +171,9 @@ def _server_log(self) -> str:
 
 def _crashed(err: str) -> dict:
     return dict(rc=None, crashed=True, stdout='', stderr=err, status='', duration=0.0, cpu=0.0, timed_out=False)
+
+def _refused(why: str) -> dict:
+    return dict(rc=None, error=why, stdout='', stderr='', status='', duration=0.0, cpu=0.0, timed_out=False)
 
 def _conn_submit(self, job: dict) -> Future:
     "Send one prepared job; the future resolves to the server's raw result."
@@ -176,11 +198,11 @@ _Conn._reader, _Conn._server_log, _Conn.submit, _Conn.close = _reader, _server_l
 # %% ../nbs/20_exec.ipynb #38df9394
 class Sandbox:
     "A pool of fork servers running jobs; use one per run (or the shared default via `default_sandbox()`)."
-    def __init__(self, workers: int | None = None, preload: Iterable[str] = (), tmpfs_mb: int = 1024,
+    def __init__(self, workers: int | None = None, preload: Iterable[str] = (),
                  read_paths: Iterable[str | os.PathLike] = (), servers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
         n = min(self.workers, servers or (self.workers + 1) // 2)
-        self._conns = [_Conn(self.workers // n + (i < self.workers % n), preload, tmpfs_mb, read_paths) for i in range(n)]
+        self._conns = [_Conn(self.workers // n + (i < self.workers % n), preload, read_paths) for i in range(n)]
 
     @property
     def isolation(self) -> dict:
@@ -192,7 +214,8 @@ class Sandbox:
         return [c.isolation['uids'] for c in self._conns if c.isolation.get('uids')]
 
     def submit(self, job: dict) -> Future:
-        "Send a prepared job to the least busy server."
+        "Send a prepared job to the least busy server (a job `make_job` found unrunnable ends at once, as an error)."
+        if job.get('invalid'): fut = Future(); fut.set_result(_refused(job['invalid'])); return fut
         return min(self._conns, key=lambda c: len(c._pending) / c.workers).submit(job)
 
     def close(self):
@@ -202,21 +225,27 @@ class Sandbox:
 
 # %% ../nbs/20_exec.ipynb #5da353fb
 def make_job(code: str, language: str = 'python', limits: Limits | None = None, files: dict[str, str] | None = None,
-             stdin: str = '') -> dict:
-    "The job the server runs for `code` in `language` (extra `files` are written next to it)."
-    if language not in LANGUAGES: raise WcnbError(f"language '{language}' is not supported: choose one of {', '.join(LANGUAGES)}")
+             stdin: str = '', as_main: bool = True, supervisor: bool = False) -> dict:
+    "The job the server runs for `code` in `language` (extra `files` go beside it; `as_main`, `supervisor`: see `sandbox`)."
+    if language not in LANGUAGES:
+        raise WcnbError(f"language '{language}' is not supported: choose one of {', '.join(LANGUAGES)}")
     lang, limits = LANGUAGES[language], limits or Limits()
-    env = {**_base_env(), **lang.env}
-    if language == 'go': env['GOCACHE'] = str(_go_cache()); env['GOPATH'] = str(_go_cache().parent / 'gopath')
-    return dict(files={**(files or {}), lang.file: code}, main=lang.file, steps=[s.model_dump() for s in lang.steps],
-                python=True if language == 'python' else None, limits=limits.model_dump(), env=env, stdin=stdin,
-                nonce=os.urandom(8).hex())
+    files = {**(files or {}), lang.file: code}
+    job = dict(files=files, main=lang.file, steps=[s.model_dump() for s in lang.steps], limits=limits.model_dump(),
+               python=True if language == 'python' else None, env={**_base_env(), **lang.env}, stdin=stdin,
+               nonce=os.urandom(8).hex(), as_main=as_main, supervisor=supervisor)
+    if why := _unrunnable(files, stdin): job['invalid'] = why
+    return job
 
-def _go_cache() -> Path:
-    "A build cache shared by trusted `go test -c` steps, so the standard library compiles once."
-    from wizardcoder_nb.core import wcnb_home
-    p = wcnb_home() / 'go-build'; p.mkdir(parents=True, exist_ok=True)
-    return p
+def _unrunnable(files: dict[str, str], stdin: str) -> str:
+    "Why a job cannot be written out ('' if it can): a file name that is not a plain name, text that is not Unicode."
+    for name, text in [*files.items(), ('stdin', stdin)]:
+        if not name or '/' in name or name in ('.', '..'): return f"sandbox: file name {name!r} is not a plain name"
+        try: text.encode('utf-8')
+        except UnicodeEncodeError as e:
+            return (f"invalid program text: {name} holds {text[e.start]!r} at character {e.start}, which UTF-8 cannot "
+                    "encode (a lone surrogate)")
+    return ''
 
 # %% ../nbs/20_exec.ipynb #319f553d
 _SIGNAL_REASONS = {signal.SIGXCPU: 'CPU time limit', signal.SIGXFSZ: 'file size / output limit',
@@ -233,12 +262,13 @@ def _verdict(job: dict, raw: dict) -> tuple[str, str]:
     "Map the server's raw result to (verdict, reason)."
     rc, status, lim = raw['rc'], raw['status'], job['limits']
     if raw.get('crashed'): return 'error', f"sandbox server died: {_last_line(raw['stderr'])}"
+    if raw.get('error'): return 'error', raw['error'][:300]
     if raw['timed_out']: return 'timeout', f"wall time limit ({lim['wall_s']:g} s)"
     if rc == -signal.SIGKILL and lim['cpu_s'] and raw.get('cpu', 0) >= lim['cpu_s']: return 'timeout', 'CPU time limit'
     if rc is not None and rc < 0 and -rc in _SIGNAL_REASONS:
         return ('timeout' if -rc == signal.SIGXCPU else 'failed'), _SIGNAL_REASONS[-rc]
     if rc == EXIT_SANDBOX and 'sandbox:' in raw['stderr']: return 'error', _last_line(raw['stderr'])
-    if 'failed ' in status: return 'failed', f"compile error: {_last_line(raw['stderr']) or 'exit ' + status.split()[-1]}"
+    if 'failed ' in status: return 'failed', f"compile error: {_last_line(raw['stderr']) or status.strip()[-40:]}"
     if job.get('python'):
         if rc == 0 and f"end {job['nonce']}" in status: return 'passed', ''
         if rc == EXIT_EARLY: return 'failed', 'exited early with status 0 before the end of the program'
@@ -247,11 +277,16 @@ def _verdict(job: dict, raw: dict) -> tuple[str, str]:
     if rc is not None and rc < 0: return 'failed', f"killed by {signal.Signals(-rc).name}"
     return 'failed', _last_line(raw['stderr']) or f'exit status {rc}'
 
+def _step(status: str) -> int | None:
+    "The last step the status names (a Python program can write to that descriptor too: anything odd is no step)."
+    steps = [int(w[1]) for l in status.splitlines()
+             if len(w := l.split()) == 2 and w[0] == 'step' and w[1].isascii() and w[1].isdigit()]
+    return steps[-1] if steps else None
+
 def _to_result(job: dict, raw: dict) -> ExecResult:
     verdict, reason = _verdict(job, raw)
-    steps = [l for l in raw['status'].splitlines() if l.startswith('step ')]
     return ExecResult(verdict=verdict, reason=reason, returncode=raw['rc'], stdout=raw['stdout'], stderr=raw['stderr'],
-                      duration=round(raw['duration'], 4), step=int(steps[-1].split()[1]) if steps else None)
+                      duration=round(raw['duration'], 4), step=_step(raw['status']), report=raw.get('report', ''))
 
 # %% ../nbs/20_exec.ipynb #65b48b97
 _DEFAULT: Sandbox | None = None
@@ -293,22 +328,3 @@ def _collect(jobs, futs, i, on_result) -> ExecResult:
 def sandbox_report(sb: Sandbox | None = None) -> dict:
     "What this machine's sandbox isolates (the server's own account); `wcnb doctor` can print it."
     return (sb or default_sandbox()).isolation
-
-# %% ../nbs/20_exec.ipynb #5e6e2f7f
-def pass_at_k(n: int, c: int, k: int) -> float:
-    "Unbiased pass@k for one task with `n` samples of which `c` passed (needs n ≥ k)."
-    if not 0 <= c <= n or k < 1: raise ValueError(f"pass_at_k: need 0 <= c <= n and k >= 1, got n={n}, c={c}, k={k}")
-    if k > n: raise ValueError(f"pass_at_k: k={k} > n={n} samples")
-    if n - c < k: return 1.0
-    import numpy as np
-    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
-
-# %% ../nbs/20_exec.ipynb #acb3bb5d
-def bootstrap_ci(values, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
-    "Percentile bootstrap interval of the mean of per-task `values` (resampling tasks)."
-    import numpy as np
-    v = np.asarray(values, dtype=float)
-    if len(v) == 0: return (float('nan'), float('nan'))
-    means = np.random.default_rng(seed).choice(v, size=(n_boot, len(v)), replace=True).mean(axis=1)
-    lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
-    return float(lo), float(hi)

@@ -8,16 +8,16 @@ import asyncio, email.utils, functools, json, os, random, sqlite3, threading, ti
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 from urllib.parse import urlparse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_serializer
 from . import assets
 from .core import Config, WcnbError, parse_record, stable_hash, wcnb_home
 
 # %% auto #0
-__all__ = ['BACKENDS', 'SPEC_HELP', 'DEFAULT_PRICES', 'ModelSpec', 'parse_spec', 'Sampling', 'Choice', 'Completion', 'Price',
-           'LLMConfig', 'default_cache_path', 'price_for', 'request_key', 'Cache', 'BadReply', 'retry_after_seconds',
-           'is_retryable', 'RetryWait', 'describe_error', 'OpenAIBackend', 'load_llama', 'LlamaCppBackend', 'load_hf',
-           'HFBackend', 'load_vllm', 'VLLMBackend', 'make_backend', 'BudgetExceeded', 'DryRun', 'LLMRequestError',
-           'approx_tokens', 'Engine', 'get_engine']
+__all__ = ['BACKENDS', 'SPEC_HELP', 'DEFAULT_PRICES', 'ROLES', 'SERVED_BY', 'ModelSpec', 'parse_spec', 'Sampling', 'Choice',
+           'Completion', 'Price', 'LLMConfig', 'default_cache_path', 'price_for', 'request_key', 'Cache', 'BadReply',
+           'retry_after_seconds', 'is_retryable', 'RetryWait', 'describe_error', 'OpenAIBackend', 'load_llama',
+           'LlamaCppBackend', 'load_hf', 'HFBackend', 'load_vllm', 'VLLMBackend', 'make_backend', 'BudgetExceeded',
+           'DryRun', 'LLMRequestError', 'approx_tokens', 'Engine', 'get_engine', 'Roles']
 
 # %% ../nbs/10_llm.ipynb #7836066e
 BACKENDS = ('openai', 'hf', 'vllm', 'llamacpp')
@@ -47,10 +47,18 @@ class Sampling(Config):
     stop: list[str] | None = None                # stop strings (a single string is accepted)
     n: int = Field(1, ge=1)                      # choices per request
     seed: int = 0
+    json_schema: dict | None = None              # constrain the reply to JSON of this schema (llamacpp, openai)
 
     @field_validator('stop', mode='before')
     @classmethod
     def _one_stop(cls, v): return [v] if isinstance(v, str) else (v or None)
+
+    @model_serializer(mode='wrap')
+    def _without_unset_schema(self, handler):
+        "A request without a schema keeps the cache key it had before `json_schema` existed."
+        d = handler(self)
+        if d.get('json_schema') is None: d.pop('json_schema', None)
+        return d
 
 class Choice(BaseModel):
     "One generated text and why generation ended ('stop', 'length', ...)."
@@ -221,7 +229,7 @@ def _parse_openai_reply(r, kind: str) -> Completion:
 
 class OpenAIBackend:
     "An OpenAI-compatible API through the official `AsyncOpenAI` client."
-    local = False
+    local, json_schema = False, True
     def __init__(self, model: str, cfg: LLMConfig):
         self.model, self.cfg, self._clients = model, cfg, []
         self.per_client = 8  # workers per client: httpx scans its whole pool on every request, so keep pools small
@@ -243,6 +251,9 @@ class OpenAIBackend:
         kw = dict(model=self.model, temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens, n=s.n, seed=s.seed)
         if s.stop: kw['stop'] = s.stop
         if self.cfg.extra_body: kw['extra_body'] = self.cfg.extra_body
+        if s.json_schema:
+            if kind != 'chat': raise WcnbError(f"{self.cfg.spec}: json_schema needs chat requests (openai backend)")
+            kw['response_format'] = {'type': 'json_schema', 'json_schema': {'name': 'reply', 'schema': s.json_schema}}
         c = self.client(slot)
         create = c.chat.completions.create if kind == 'chat' else c.completions.create
         r = await create(**({'messages': payload} if kind == 'chat' else {'prompt': payload}), **kw)
@@ -264,7 +275,7 @@ def load_llama(path: str, n_ctx: int = 4096, n_threads: int | None = None):
 
 class LlamaCppBackend:
     "llama-cpp-python in process; `model` is 'embedded' or a GGUF path."
-    local, batch_size = True, 1
+    local, batch_size, json_schema = True, 1, True
     def __init__(self, model: str, cfg: LLMConfig):
         self.model, self.cfg = model, cfg
         if model == 'embedded': self.model_id = f'llamacpp:embedded@{assets.EMBEDDED_SHA256[:12]}'
@@ -284,7 +295,7 @@ class LlamaCppBackend:
         llm, choices, pt, ct = self.llm(), [], 0, 0
         for i in range(s.n):
             kw = dict(temperature=s.temperature, top_p=s.top_p, top_k=0, min_p=0.0, repeat_penalty=1.0,
-                      max_tokens=s.max_tokens, stop=s.stop or [], seed=s.seed + i)
+                      max_tokens=s.max_tokens, stop=s.stop or [], seed=s.seed + i, **self._format(kind, s))
             llm.reset()  # no prefix reuse: the answer depends on this request only
             try: r = llm.create_chat_completion(messages=payload, **kw) if kind == 'chat' else llm.create_completion(payload, **kw)
             except ValueError as e: raise WcnbError(f"{self.cfg.spec}: {e}") from None  # e.g. prompt longer than n_ctx
@@ -292,6 +303,13 @@ class LlamaCppBackend:
             choices.append(Choice(text=(c['message']['content'] if kind == 'chat' else c['text']) or '', finish_reason=c.get('finish_reason')))
             pt, ct = r['usage']['prompt_tokens'], ct + r['usage']['completion_tokens']
         return Completion(choices=choices, prompt_tokens=pt, completion_tokens=ct)
+
+    def _format(self, kind: str, s: Sampling) -> dict:
+        "llama.cpp's grammar for `json_schema`: `response_format` for chat, a grammar for raw completion."
+        if not s.json_schema: return {}
+        if kind == 'chat': return {'response_format': {'type': 'json_object', 'schema': s.json_schema}}
+        from llama_cpp import LlamaGrammar
+        return {'grammar': LlamaGrammar.from_json_schema(json.dumps(s.json_schema), verbose=False)}
 
 # %% ../nbs/10_llm.ipynb #45ae8942
 @functools.lru_cache(maxsize=1)
@@ -594,6 +612,8 @@ def _send(self: Engine, kind: str, todo: dict, s: Sampling, stage: str) -> dict:
 def _run(self: Engine, kind: str, payloads: list, sampling: Sampling | None, stage: str) -> list[Completion]:
     s = Sampling() if sampling is None else sampling
     if not isinstance(s, Sampling): raise WcnbError(f"sampling: expected a Sampling(...), got {type(s).__name__}")
+    if s.json_schema and not getattr(self.backend, 'json_schema', False):
+        raise WcnbError(f"{self.cfg.spec}: json_schema replies need the llamacpp or openai backend")
     keys, hits, todo = self._lookup(kind, payloads, s)
     self._row(stage)['cached'] += sum(k in hits for k in keys)
     if todo and self.cfg.dry_run:
@@ -615,3 +635,46 @@ def get_engine(spec: str | LLMConfig = 'embedded', **overrides) -> Engine:
     "An `Engine` for a model spec string or an `LLMConfig`; keyword arguments override config fields."
     base = spec.model_dump() if isinstance(spec, LLMConfig) else {'spec': spec}
     return Engine(parse_record({**base, **overrides}, LLMConfig, 'llm config'))
+
+# %% ../nbs/10_llm.ipynb #987894c3
+ROLES = ('evolver', 'responder', 'equality_judge', 'decontam_judge', 'similarity_scorer')
+_ROLE_BASE = {'progress': False}   # stages show their own progress; a role may turn the engine's bars back on
+SERVED_BY = ('base_url', 'api_key_env', 'extra_body')   # where a model is served: not inherited by another model
+
+def _inherited(default: dict, own: dict) -> dict:
+    "What a role takes from `default`: all of it, but where the default's model is served if it names another model."
+    if own.get('spec', default.get('spec', 'embedded')) == default.get('spec', 'embedded'): return default
+    return {k: v for k, v in default.items() if k not in SERVED_BY}
+
+class Roles(Config):
+    "One model per role: `LLMConfig` fields over `default` (a string is a spec); a role left out is `default`."
+    default: dict[str, Any] = {}                # LLMConfig fields shared by every role (spec 'embedded' unless set)
+    evolver: dict[str, Any] | None = None       # rewrites instructions (Code Evol-Instruct)
+    responder: dict[str, Any] | None = None     # answers them
+    equality_judge: dict[str, Any] | None = None  # elimination rule 1 (Equal / Not Equal)
+    decontam_judge: dict[str, Any] | None = None  # decontamination judge
+    similarity_scorer: dict[str, Any] | None = None  # decontamination analysis: 1-10 similarity scores
+
+    @field_validator('default', *ROLES, mode='before')
+    @classmethod
+    def _spec_string(cls, v): return {'spec': v} if isinstance(v, str) else v
+
+    @field_validator('default', *ROLES)
+    @classmethod
+    def _valid_config(cls, v, info: ValidationInfo):
+        if v is None: return v
+        base = {} if info.field_name == 'default' else _inherited(info.data.get('default', {}), v)
+        try: LLMConfig.model_validate({**_ROLE_BASE, **base, **v})
+        except ValidationError as e:
+            raise ValueError('; '.join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())) from None
+        return v
+
+    def resolve(self, role: str) -> LLMConfig:
+        "The full `LLMConfig` of `role`: its own fields over what it inherits from `default`."
+        if role not in ROLES: raise WcnbError(f"unknown model role {role!r} (roles: {', '.join(ROLES)})")
+        own = getattr(self, role) or {}
+        return LLMConfig.model_validate({**_ROLE_BASE, **_inherited(self.default, own), **own})
+
+    def specs(self) -> dict[str, str]:
+        "role → model spec."
+        return {r: self.resolve(r).spec for r in ROLES}

@@ -6,14 +6,15 @@
 from __future__ import annotations
 import random, re
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 import typer
 from .core import WcnbError, EvolSample, atomic_write_json, file_sha256, read_jsonl, write_jsonl
 
 # %% auto #0
-__all__ = ['COLUMNS', 'parse_rounds', 'available_rounds', 'row_tokens', 'read_round', 'match_rows', 'merge_rounds', 'stats_path',
-           'cli_merge']
+__all__ = ['COLUMNS', 'EMBEDDED_NAMES', 'parse_rounds', 'available_rounds', 'token_counter', 'row_tokens', 'read_round',
+           'match_rows', 'merge_rounds', 'stats_path', 'cli_merge']
 
 # %% ../nbs/31_merge.ipynb #135c66f4
 def parse_rounds(spec: str | int | list, available: list[int] | None = None) -> list[int]:
@@ -42,17 +43,35 @@ def available_rounds(evol_dir: Path) -> list[int]:
     if not ks: raise WcnbError(f"{evol_dir}: no round_*.jsonl files; is this an evolution folder (data/<run>/evol)?")
     return ks
 
-def row_tokens(r: dict) -> int:
-    "Instruction + input + output tokens of a row (recorded by `evol`, else counted now)."
-    if isinstance(t := r.get('tokens'), dict) and {'instruction', 'output'} <= t.keys(): return t['instruction'] + t['output']
-    from wizardcoder_nb.evol import count_tokens, question_of
-    return count_tokens(question_of(r)) + count_tokens(r.get('output', ''))
+EMBEDDED_NAMES = (None, 'embedded')  # tokenizer names that mean the embedded model's (whose counts evol records)
 
-def read_round(evol_dir: Path, k: int) -> list[dict]:
-    "The rows of round `k`, validated, with a `_tokens` count."
+@lru_cache(maxsize=4)
+def token_counter(tokenizer: str | None = None) -> Callable[[str], int]:
+    "Tokens of a text under `tokenizer` (a model's hub id or folder; None/'embedded': the embedded model's)."
+    if tokenizer in EMBEDDED_NAMES:
+        from wizardcoder_nb.evol import count_tokens
+        return count_tokens
+    from transformers import AutoTokenizer
+    try: tok = AutoTokenizer.from_pretrained(str(tokenizer))
+    except (OSError, ValueError) as e:
+        raise WcnbError(f"tokenizer {tokenizer!r}: cannot load it ({e}); token matching counts with the base model's "
+                        "own tokenizer") from None
+    return lambda text: len(tok(text, add_special_tokens=False)['input_ids']) if text else 0
+
+def row_tokens(s: EvolSample, tokenizer: str | None = None) -> int:
+    "Instruction + input + output tokens of a row under `tokenizer` (the embedded model's: as `evol` recorded them)."
+    from wizardcoder_nb.evol import question_of
+    t = getattr(s, 'tokens', None)
+    if tokenizer in EMBEDDED_NAMES and isinstance(t, dict) and {'instruction', 'output'} <= t.keys():
+        return t['instruction'] + t['output']
+    count = token_counter(tokenizer)
+    return count(question_of(s)) + count(s.output)
+
+def read_round(evol_dir: Path, k: int, tokenizer: str | None = None) -> list[dict]:
+    "The rows of round `k`, validated, with a `_tokens` count under `tokenizer`."
     rows = []
     for s in read_jsonl(Path(evol_dir) / f'round_{k}.jsonl', EvolSample, allow_empty=True):
-        r = s.model_dump(); r['_tokens'] = row_tokens(r); rows.append(r)
+        r = s.model_dump(); r['_tokens'] = row_tokens(s, tokenizer); rows.append(r)
     return rows
 
 # %% ../nbs/31_merge.ipynb #8ee3d2fb
@@ -73,31 +92,33 @@ def match_rows(rows: list[dict], match: Literal['samples', 'tokens'], target: in
 
 # %% ../nbs/31_merge.ipynb #d090caa0
 def merge_rounds(evol_dir: str | Path, rounds: str | int | list = '0-3', out_path: str | Path | None = None,
-                 match: Literal['samples', 'tokens'] | None = None, target: int | None = None, seed: int = 0) -> dict:
+                 match: Literal['samples', 'tokens'] | None = None, target: int | None = None, seed: int = 0,
+                 tokenizer: str | None = None) -> dict:
     "Merge `rounds` of `evol_dir` into `out_path` (instruction/output JSONL + `.stats.json`); returns the stats."
     evol_dir = Path(evol_dir)
     ks = parse_rounds(rounds, available_rounds(evol_dir))
     per, rows, no_output = {}, [], 0
     for k in ks:
-        rk = read_round(evol_dir, k)
+        rk = read_round(evol_dir, k, tokenizer)
         good = [r for r in rk if r['output'].strip()]
         no_output += len(rk) - len(good); rows += good
         per[k] = dict(read=len(rk), with_output=len(good), tokens=sum(r['_tokens'] for r in good))
-    if match is not None and target is None: target = _round0_size(evol_dir, match)
+    if match is not None and target is None: target = _round0_size(evol_dir, match, tokenizer)
     chosen = match_rows(rows, match, target, seed) if match else rows
     out_path = Path(out_path or evol_dir.parent / 'train.jsonl')
     write_jsonl(out_path, [{c: r.get(c) for c in COLUMNS} for r in chosen])
     stats = dict(evol_dir=str(evol_dir), rounds=ks, per_round=per, dropped_no_output=no_output, match=match,
-                 target=target, seed=seed, samples=len(chosen), tokens=sum(r['_tokens'] for r in chosen),
+                 target=target, seed=seed, tokenizer=tokenizer or 'embedded', samples=len(chosen),
+                 tokens=sum(r['_tokens'] for r in chosen),
                  samples_by_round=dict(Counter(r['round'] for r in chosen)), out=str(out_path), sha256=file_sha256(out_path))
     atomic_write_json(stats_path(out_path), stats)
     return stats
 
 def stats_path(out_path: Path) -> Path: return out_path.with_name(out_path.stem + '.stats.json')
 
-def _round0_size(evol_dir: Path, match: str) -> int:
+def _round0_size(evol_dir: Path, match: str, tokenizer: str | None = None) -> int:
     "The default matching target: round 0's samples or tokens (rows with a response)."
-    r0 = [r for r in read_round(evol_dir, 0) if r['output'].strip()]
+    r0 = [r for r in read_round(evol_dir, 0, tokenizer) if r['output'].strip()]
     return len(r0) if match == 'samples' else sum(r['_tokens'] for r in r0)
 
 # %% ../nbs/31_merge.ipynb #bb64bc41
@@ -107,10 +128,13 @@ def cli_merge(run: str = typer.Option('demo', help='Run name: reads data/<run>/e
               out: Path = typer.Option(None, help='Output JSONL (default: data/<run>/train.jsonl).'),
               match: str = typer.Option(None, help="Match the merged set to a budget: 'samples' or 'tokens'."),
               target: int = typer.Option(None, help='Budget for --match (default: the size of round 0).'),
-              seed: int = typer.Option(0, help='Seed of the matching draw.')):
+              seed: int = typer.Option(0, help='Seed of the matching draw.'),
+              tokenizer: str = typer.Option(None, help="Base model whose tokenizer counts tokens (hub id or folder; "
+                                                       "default: the embedded model's).")):
     "Merge evolution rounds into a training set (instruction/output JSONL loadable by `datasets`)."
     if match not in (None, 'samples', 'tokens'): raise WcnbError(f"--match: {match!r} is not 'samples' or 'tokens'")
     d = evol_dir or Path('data') / run / 'evol'
-    st = merge_rounds(d, rounds, out or d.parent / 'train.jsonl', match, target, seed)
-    typer.echo(f"{st['samples']} samples, {st['tokens']:,} tokens (rounds {st['rounds']}: {st['samples_by_round']}; "
+    st = merge_rounds(d, rounds, out or d.parent / 'train.jsonl', match, target, seed, tokenizer)
+    typer.echo(f"{st['samples']} samples, {st['tokens']:,} tokens of {st['tokenizer']} "
+               f"(rounds {st['rounds']}: {st['samples_by_round']}; "
                f"{st['dropped_no_output']} without a response dropped) → {st['out']}")

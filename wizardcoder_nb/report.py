@@ -20,7 +20,9 @@ __all__ = ['render_html', 'build_report', 'display_report', 'cli_report']
 def _run_summary(run: RunFiles) -> str:
     m = run.meta
     rows = [[k, m[k] if not isinstance(m[k], (dict, list)) else json.dumps(m[k])] for k in
-            ('run', 'config_path', 'base_model', 'evolver', 'created', 'finished') if m.get(k)]
+            ('run', 'config_path', 'base_model', 'evolver', 'models', 'created', 'finished') if m.get(k)]
+    if 'additions' in m:   # run.json lists this project's additions in use; a paper config has none
+        rows.append(["additions to the paper's recipe", ', '.join(m['additions']) or "none (the paper's recipe)"])
     rows += [[f'stage {s}', v.get('status', '')] for s, v in (m.get('stages') or {}).items()]
     if not rows: return "<p class='note'>No run.json: this directory was not made by <code>wcnb run</code>.</p>"
     return html_table(['', ''], rows)

@@ -9,18 +9,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Literal
 import typer
-from pydantic import Field, field_validator
-from .core import (Config, WcnbError, atomic_dir, atomic_write_json, load_yaml_model, parse_record, stable_hash)
+from pydantic import Field, field_validator, model_validator
+from .core import (Config, WcnbError, atomic_dir, atomic_write_json, load_config, parse_overrides,
+                                 parse_record, stable_hash)
+from .llm import Roles
 from .report import ReportConfig
 from .merge import parse_rounds
 
 # %% auto #0
 __all__ = ['STAGES', 'STAGE_INPUTS', 'check_name', 'RunPaths', 'pipeline_dir', 'pipeline_notebooks', 'read_marker', 'stage_key',
            'is_done', 'record_outputs', 'describe_failure', 'execute_stage', 'plan_stages', 'Variant', 'RunConfig',
-           'load_run_config', 'parse_overrides', 'write_run_record', 'clear_stale', 'run_pipeline', 'load_stage',
+           'load_run_config', 'run_additions', 'write_run_record', 'clear_stale', 'run_pipeline', 'load_stage',
            'variant_train_file', 'stage_evolve', 'stage_merge', 'stage_decontaminate', 'stage_train',
            'generation_configs', 'stage_generate', 'model_tags', 'stage_evaluate', 'publish_figures', 'stage_report',
-           'cli_run']
+           'plan_evolve', 'plan_decontaminate', 'plan_generate', 'plan_run', 'format_plan', 'cli_run']
 
 # %% ../nbs/80_run.ipynb #a69d52d5
 _NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,99}')
@@ -75,7 +77,8 @@ def pipeline_notebooks(folder: Path | None = None) -> dict[str, Path]:
 
 # %% ../nbs/80_run.ipynb #9996c581
 STAGE_INPUTS = {  # the config fields each stage's result depends on
-    'evolve': ['evolve'], 'merge': ['variants'], 'decontaminate': ['decontaminate', 'variants'],
+    'evolve': ['evolve', 'models'], 'merge': ['variants', 'train.model'],   # token matching counts with the base model
+    'decontaminate': ['decontaminate', 'variants', 'models'],
     'train': ['train', 'variants', 'train_launcher'],
     'generate': ['generate', 'benchmarks', 'variants', 'evaluate_base', 'base_generate', 'finetuned_backend'],
     'evaluate': ['evaluate', 'benchmarks'], 'report': ['report']}
@@ -90,8 +93,13 @@ def read_marker(paths: RunPaths, stage: str) -> dict:
 
 def stage_key(config: dict, stage: str, previous: dict) -> str:
     "Hash of what `stage` depends on: its config fields and the previous stage's record."
-    return stable_hash(dict(stage=stage, inputs={k: config.get(k) for k in STAGE_INPUTS[stage]},
+    return stable_hash(dict(stage=stage, inputs={k: _dig(config, k) for k in STAGE_INPUTS[stage]},
                             previous=[previous.get('key'), previous.get('finished')]))
+
+def _dig(config: dict, key: str):
+    "The value at dotted `key` of `config` (None when absent)."
+    for part in key.split('.'): config = config.get(part) if isinstance(config, dict) else None
+    return config
 
 def is_done(paths: RunPaths, stage: str, key: str) -> bool:
     "Did `stage` finish with this key, and are all its outputs still there?"
@@ -200,6 +208,7 @@ class RunConfig(Config):
     base_generate: dict = {}  # `generate` overrides for the base model only (e.g. its own template)
     finetuned_backend: Literal['hf', 'vllm'] = 'hf'  # how fine-tuned models are loaded for generation
     train_launcher: str | None = None  # e.g. 'accelerate launch --config_file configs/accelerate/deepspeed-zero3.yaml'
+    models: Roles = Roles()  # one model per role; a role left out inherits models.default
     evolve: EvolConfig = EvolConfig()
     decontaminate: DecontamConfig = DecontamConfig()
     train: TrainConfig = TrainConfig()
@@ -220,43 +229,47 @@ class RunConfig(Config):
         if not v: raise ValueError('name at least one variant')
         return v
 
+    @model_validator(mode='after')
+    def _roles_into_sections(self):
+        "Push `models` into the sections that use them (guarded: assignment re-runs this validator)."
+        if 'models' in self.evolve.model_fields_set and self.evolve.models != self.models:
+            raise ValueError("evolve.models: a run config names its models once, at the top level (models:)")
+        if self.evolve.models != self.models: self.evolve = self.evolve.model_copy(update={'models': self.models})
+        want, d = self.models.resolve('decontam_judge'), self.decontaminate
+        if 'judge' in d.model_fields_set and d.judge is not None and d.judge != want:
+            raise ValueError("decontaminate.judge: a run config names the judge in models.decontam_judge "
+                             "(null turns it off)")
+        if d.judge is not None and d.judge != want: self.decontaminate = d.model_copy(update={'judge': want})
+        return self
+
     @property
     def main(self) -> Variant: return self.variants[0]
 
 # %% ../nbs/80_run.ipynb #b5c4bb3d
-def load_run_config(config_path, run_id: str | None = None, overrides: dict | None = None) -> RunConfig:
-    "The `RunConfig` of a YAML file, with dotted-key overrides and an optional run id."
-    ov = dict(overrides or {})
+def load_run_config(config_path, run_id: str | None = None, overrides: list[str] | dict | None = None) -> RunConfig:
+    "The `RunConfig` of a YAML file (references resolved), with overrides and an optional run id."
+    ov = parse_overrides(overrides)
     if run_id: ov['run'] = check_name(run_id)
-    return load_yaml_model(config_path, RunConfig, ov)
+    return load_config(RunConfig, config_path, overrides=ov)
 
-def parse_overrides(items: list[str]) -> dict:
-    "`['train.epochs=2', 'benchmarks=[humaneval, mbpp]']` → dotted keys with YAML-typed values."
-    import yaml
-    out = {}
-    for it in items:
-        k, eq, v = it.partition('=')
-        if not eq or not k.strip(): raise WcnbError(f"--set {it!r}: expected KEY=VALUE, e.g. --set train.epochs=2")
-        out[k.strip()] = yaml.safe_load(v)
-    return out
-
-# %% ../nbs/80_run.ipynb #f36dcd8d
+# %% ../nbs/80_run.ipynb #e50c4795
 def _variant_record(cfg: RunConfig, paths: RunPaths, i: int, v: Variant) -> dict:
     from wizardcoder_nb.report import rounds_label
     label = f'rounds {rounds_label(v.round_list)}' + (f', {v.match} matched to {v.match_target or "round 0"}' if v.match else '')
     return dict(tag=v.tag, rounds=v.round_list, match=v.match, match_target=v.match_target, label=label,
                 data_dir=paths.rel(paths.variant_data(v.tag, i == 0)), model_dir=paths.rel(paths.variant_models(v.tag, i == 0)))
 
-def _evolver(cfg: RunConfig) -> str | None:
-    ev = getattr(cfg, 'evolve', None)
-    return next((str(getattr(ev, k)) for k in ('evolver', 'model', 'spec') if getattr(ev, k, None)), None)
+def run_additions(cfg: RunConfig) -> list[str]:
+    "This project's additions to the paper's recipe that the run has on (evolution's, named `evolve.<addition>`)."
+    return [f'evolve.{a}' for a in cfg.evolve.additions.on()]
 
 def write_run_record(cfg: RunConfig, paths: RunPaths, config_path=None, **updates) -> dict:
     "Create or update `runs/<run>/run.json`."
     p = paths.run_dir / 'run.json'
     rec = json.loads(p.read_text()) if p.exists() else dict(created=time.strftime('%Y-%m-%d %H:%M:%S'))
     rec.update(run=cfg.run, config=cfg.model_dump(mode='json'), paths=dict(data=paths.rel(paths.data), models=paths.rel(paths.models)),
-               base_model=cfg.generate.model, evolver=_evolver(cfg),
+               base_model=cfg.generate.model, evolver=cfg.models.resolve('evolver').spec, models=cfg.models.specs(),
+               additions=run_additions(cfg),
                variants=[_variant_record(cfg, paths, i, v) for i, v in enumerate(cfg.variants)], **updates)
     if config_path is not None: rec['config_path'] = str(config_path)
     rec['stages'] = {s: {k: m[k] for k in ('status', 'seconds', 'notebook', 'error') if k in m}
@@ -338,7 +351,8 @@ def stage_merge(cfg: RunConfig, paths: RunPaths) -> dict:
     record_outputs(paths, 'merge', files | {f'{t}/stats': stats_path(p) for t, p in files.items()})
     sizes = {}
     for v in cfg.variants:
-        st = merge_rounds(paths.evol_dir, v.rounds, files[v.tag], match=v.match, target=v.match_target, seed=v.merge_seed)
+        st = merge_rounds(paths.evol_dir, v.rounds, files[v.tag], match=v.match, target=v.match_target,
+                          seed=v.merge_seed, tokenizer=cfg.train.model)  # Table 4: tokens as the base model sees them
         sizes[v.tag] = dict(rounds=v.rounds, samples=st['samples'], tokens=st['tokens'])
     return sizes
 
@@ -444,14 +458,110 @@ def stage_report(cfg: RunConfig, paths: RunPaths) -> dict:
     figs = publish_figures(page.parent, paths.root / 'figures' / paths.run)
     return record_outputs(paths, 'report', {'report': page.parent, 'figures': figs}) | {'page': paths.rel(page)}
 
+# %% ../nbs/80_run.ipynb #f36dcd8d
+def _plan_row(stage: str, role: str, llm_cfg, requests: int, prompt_tokens: int, completion_tokens: int) -> dict:
+    "One line of the dry-run plan, priced by the role's model."
+    from wizardcoder_nb.llm import LLMConfig, price_for
+    c = llm_cfg if isinstance(llm_cfg, LLMConfig) else LLMConfig(spec=llm_cfg)
+    p = price_for(c)
+    cost = None if p is None else round((prompt_tokens * p.input + completion_tokens * p.output) / 1e6, 4)
+    return dict(stage=stage, role=role, model=c.spec, requests=requests, prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens, cost=cost)
+
+def plan_evolve(cfg: RunConfig) -> list[dict]:
+    "Evolution's requests per role: seeds answered, then per round one rewrite, one judgement, one answer per parent."
+    from wizardcoder_nb.evol import JUDGE_PROMPT, draw_method, evolving_messages, pick_seeds, question_of
+    from wizardcoder_nb.llm import approx_tokens as tok
+    ev, m = cfg.evolve, cfg.models
+    seeds, R, s = pick_seeds(ev), ev.rounds, ev.sampling
+    n, qs = len(seeds), [question_of(x) for x in seeds]
+    todo = [q for x, q in zip(seeds, qs) if not x.output] if ev.respond_seeds else []
+    prompts = [draw_method(ev.methods(), ev.seed, 1, x.id).prompt(q) for x, q in zip(seeds, qs)]
+    evolve_pt = sum(tok(evolving_messages(p, ev.additions)) for p in prompts)
+    answers = len(todo) + n * R
+    respond_pt = sum(tok([dict(content=q)]) for q in todo) + n * R * (s.evolve.max_tokens + 6)  # longest rewrites
+    rows = [_plan_row('evolve', 'responder', m.resolve('responder'), answers, respond_pt,
+                      answers * s.respond.max_tokens),
+            _plan_row('evolve', 'evolver', m.resolve('evolver'), n * R, evolve_pt * R, n * R * s.evolve.max_tokens)]
+    if ev.rules.equal and R:
+        longest = 'x' * 4 * s.evolve.max_tokens
+        judge_pt = sum(tok([dict(content=JUDGE_PROMPT.format(first=q, second=longest))]) for q in qs)
+        rows.append(_plan_row('evolve', 'equality_judge', m.resolve('equality_judge'), n * R, judge_pt * R,
+                              n * R * s.judge_max_tokens))
+    return rows + _plan_evol_stop(cfg)
+
+def _plan_evol_stop(cfg: RunConfig) -> list[dict]:
+    "Evol Stop's dev-set answers: one per task after each round, from a model tuned locally (no API cost)."
+    st, R = cfg.evolve.evol_stop, cfg.evolve.rounds
+    if not st.enabled: return []
+    tasks = (R + 1) * (st.dev_tasks or 90)
+    model = f"{st.train.get('model', 'embedded')} tuned"
+    return [dict(stage='evolve', role=f'evol stop ({R + 1} fine-tunes)', model=model, requests=tasks,
+                 prompt_tokens=tasks * 120, completion_tokens=tasks * st.max_new_tokens, cost=0.0)]
+
+def plan_decontaminate(cfg: RunConfig) -> list[dict]:
+    """The decontamination judge's requests: a row is judged against at most `reverse_k` items (mutual retrieval),
+    within `judge_max_pairs` per variant; with `judge_confirm` a YES is asked twice (bounded by two per pair)."""
+    from wizardcoder_nb.decontam import judge_conversation
+    from wizardcoder_nb.evol import pick_seeds
+    from wizardcoder_nb.llm import approx_tokens
+    d = cfg.decontaminate
+    if d.judge is None: return []
+    rows_max = len(pick_seeds(cfg.evolve)) * (cfg.evolve.rounds + 1)
+    per_variant = rows_max * d.reverse_k
+    if d.judge_max_pairs is not None: per_variant = min(per_variant, d.judge_max_pairs)
+    asks = (2 if d.judge_confirm else 1) * per_variant * len(cfg.variants)
+    per = approx_tokens(judge_conversation('x' * d.judge_max_chars, 'x' * d.judge_max_chars))
+    out = [_plan_row('decontaminate', 'decontam_judge', d.judge, asks, asks * per, asks * 4)]
+    if d.llm_score:
+        k = d.llm_score_items * len(d.benchmarks) * (cfg.evolve.rounds + 1)
+        out.append(_plan_row('decontaminate', 'similarity_scorer', d.judge, k, k * 2 * d.judge_max_chars // 4, k * 4))
+    return out
+
+def plan_generate(cfg: RunConfig) -> list[dict]:
+    "Every model × benchmark: one request per problem (n choices each)."
+    from wizardcoder_nb.data import load_benchmark
+    from wizardcoder_nb.llm import approx_tokens
+    from wizardcoder_nb.templates import build_prompt
+    out = []
+    for tag, g in generation_configs(cfg, RunPaths(cfg.run)).items():
+        model = g.model if tag == 'base' else f'{cfg.finetuned_backend}:models/{cfg.run}/{tag}'
+        for b in cfg.benchmarks:
+            bps = [build_prompt(p, g.template, g.tabs) for p in load_benchmark(b, g.data_dir)[:g.limit]]
+            pt = sum(approx_tokens(bp.text if bp.text is not None else bp.messages) for bp in bps)
+            role = 'base model' if tag == 'base' else f'fine-tuned ({tag})'
+            out.append(_plan_row(f'generate {b}', role, model, len(bps), pt * g.n, len(bps) * g.n * g.max_new_tokens))
+    return out
+
+def plan_run(cfg: RunConfig) -> list[dict]:
+    "What every stage would ask of every model (upper bounds); train, evaluate and report send no model requests."
+    return plan_evolve(cfg) + plan_decontaminate(cfg) + plan_generate(cfg)
+
+def format_plan(rows: list[dict]) -> str:
+    "The plan as a table, with totals (cost unknown when a model has no price)."
+    from wizardcoder_nb.evol import format_table
+    known = [r['cost'] for r in rows if r['cost'] is not None]
+    sums = {k: sum(r[k] for r in rows) for k in ('requests', 'prompt_tokens', 'completion_tokens')}
+    cost = round(sum(known), 4) if len(known) == len(rows) else f'≥{round(sum(known), 4)} + ?'
+    money = lambda c: '?' if c is None else (f'${c:,.4f}' if isinstance(c, float) else c)
+    total = dict(stage='total', role='', model='', **sums, cost=money(cost))
+    table = [r | dict(cost=money(r['cost'])) for r in rows] + [total]
+    return format_table(table) + '\ntrain, evaluate, report: local compute, no model requests'
+
 # %% ../nbs/80_run.ipynb #c47ebdaf
 def cli_run(config: Path = typer.Option(Path('configs/tiny-cpu.yaml'), '--config', '-c', help='Run config (YAML).'),
             run_id: str = typer.Option(None, '--run-id', help="Run id (default: the config's `run`); a new id starts a fresh run."),
             from_stage: str = typer.Option(None, '--from', help=f"Re-run this stage and every later one ({', '.join(STAGES)})."),
             only: list[str] = typer.Option([], '--only', help='Run only these stages (repeatable or comma-separated).'),
             set_: list[str] = typer.Option([], '--set', help='Override a config value: KEY=VALUE, e.g. --set train.epochs=2 (repeatable).'),
-            out: Path = typer.Option(Path('.'), '--out', help='Folder that holds data/, models/ and runs/.')):
+            out: Path = typer.Option(Path('.'), '--out', help='Folder that holds data/, models/ and runs/.'),
+            dry_run: bool = typer.Option(False, '--dry-run',
+                                         help="Print each stage's requests, tokens and cost per role and model; run nothing.")):
     "Run the whole pipeline from a config with papermill; a re-run resumes where the last one stopped."
     stages = [s.strip() for o in only for s in o.split(',') if s.strip()] or None
-    rec = run_pipeline(config, run_id, parse_overrides(set_), from_stage, stages, out, log=typer.echo)
-    return rec
+    if dry_run:
+        cfg = load_run_config(config, run_id, set_)
+        typer.echo(f"dry run of {config} (run {cfg.run}): upper bounds, nothing is sent or written")
+        typer.echo(format_plan(plan_run(cfg)))
+        return typer.echo(f"additions to the paper's recipe: {', '.join(run_additions(cfg)) or 'none'}")
+    return run_pipeline(config, run_id, set_, from_stage, stages, out, log=typer.echo)
