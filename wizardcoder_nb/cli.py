@@ -10,8 +10,8 @@ import typer
 from .core import WcnbError, data_dir, wcnb_home
 
 # %% auto #0
-__all__ = ['VERBS', 'app', 'TOOLCHAINS', 'register_verbs', 'toolchain_report', 'gpu_report', 'model_report', 'data_report',
-           'doctor_report', 'cli_doctor', 'main']
+__all__ = ['VERBS', 'app', 'register_verbs', 'toolchain_report', 'gpu_report', 'model_report', 'data_report', 'doctor_report',
+           'cli_doctor', 'main']
 
 # %% ../nbs/90_cli.ipynb #05419c16
 VERBS = {
@@ -25,6 +25,7 @@ VERBS = {
     'evaluate':      ('evaluate', 'cli_evaluate',      'Execute samples in the sandbox and report pass@k with confidence intervals.'),
     'report':        ('report',   'cli_report',        "Build a run's tables, figures and HTML report."),
     'compare':       ('compare',  'cli_compare',       'Compare runs of different base models: Table 1 with every base model, paired tests.'),
+    'sweep':         ('sweep',    'cli_sweep',         'Run the pipeline once per base model, then one comparative report.'),
     'export-data':   ('export',   'cli_export_data',   "Export a run's data as a datasets-loadable folder with its card; push where online."),
     'export-model':  ('export',   'cli_export_model',  "Write a tuned model's card; --gguf converts it for llama.cpp and Ollama."),
     'import-seeds':  ('export',   'cli_import_seeds',  'Turn a hub dataset (or a folder datasets reads) into a seed file for evolve.'),
@@ -54,17 +55,14 @@ def register_verbs(app: typer.Typer, verbs: dict = VERBS):
         app.command(verb, help=help, context_settings=ctx)(func)
 
 # %% ../nbs/90_cli.ipynb #0ab251ac
-TOOLCHAINS = {'cpp': ['g++'], 'java': ['javac', 'java'], 'js': ['node'], 'go': ['go'], 'rs': ['rustc'], 'sh': ['bash']}
-
 def _version(mod: str) -> str | None:
     try: return importlib.import_module(mod).__version__
     except Exception: return None
 
 def toolchain_report() -> dict:
-    "Which MultiPL-E toolchains are on PATH (and javatuples for Java)."
-    out = {lang: all(shutil.which(t) for t in tools) for lang, tools in TOOLCHAINS.items()}
-    out['java'] = out['java'] and any(Path(p).exists() for p in ['/usr/share/java/javatuples.jar'])
-    return out
+    "Each MultiPL-E language → whether its toolchain and test libraries are here (the sandbox's own `LANGUAGES`)."
+    from wizardcoder_nb.exec import available_languages
+    return {k: ok for k, ok in available_languages().items() if k != 'python'}
 
 def gpu_report() -> dict:
     "torch version, CUDA availability and device names."

@@ -9,8 +9,8 @@ from pathlib import Path
 import typer
 from .core import WcnbError, atomic_dir, atomic_write_json, atomic_write_text
 from .viz import html_page, html_table
-from .results import (PUBLISHED, ReportConfig, RunFiles, bench_name, bench_order, eval_entries,
-                                    paired_test, pct,
+from .evaluate import paired_test
+from .results import (PUBLISHED, ReportConfig, RunFiles, bench_name, bench_order, eval_entries, pct,
                                     sample_size)
 from .charts import Chart, Series, figure_html, save_chart
 from .sections import bench_tick, pass1_marks, pct_series

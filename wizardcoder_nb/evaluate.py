@@ -4,7 +4,7 @@
 
 # %% ../nbs/21_evaluate.ipynb #b7fa1d1e
 from __future__ import annotations
-import collections, json, os, re, time
+import collections, json, math, os, re, time
 from pathlib import Path
 from typing import Annotated, Any, Optional
 import typer
@@ -19,7 +19,7 @@ from .evalplus import job_program, check_verdict
 __all__ = ['DEFAULT_TIMEOUT', 'EVAL_VERSION', 'BUILDERS', 'EvaluateConfig', 'read_samples', 'build_humaneval', 'build_mbpp',
            'ds1000_postprocess', 'ds1000_missing_modules', 'build_ds1000', 'truncate_at_stops', 'build_multipl_e',
            'evalplus_ground_truth', 'build_evalplus', 'pass_at_k', 'bootstrap_ci', 'task_counts', 'pass_at_k_table',
-           'summarize', 'format_summary', 'evaluate_samples', 'cli_evaluate']
+           'task_pass_rates', 'paired_test', 'summarize', 'format_summary', 'evaluate_samples', 'cli_evaluate']
 
 # %% ../nbs/21_evaluate.ipynb #86618a15
 class EvaluateConfig(Config):
@@ -250,7 +250,6 @@ def task_counts(rows: list[dict], field: str = 'verdict') -> dict[str, tuple[int
         c[r['task_id']] += (r['verdict'] == 'passed') if field == 'verdict' else bool(r.get(field))
     return {t: (n[t], c[t]) for t in n}
 
-_per_task = task_counts   # its name before issue 21: `results` still imports it so (to switch to `task_counts`)
 
 def pass_at_k_table(nc: dict[str, tuple[int, int]], ks, n_boot: int = 2000, seed: int = 0) -> tuple[dict, dict]:
     "({k: {value, ci95, n_tasks}}, {k: why not reported}) over tasks with their (n, c)."
@@ -263,6 +262,39 @@ def pass_at_k_table(nc: dict[str, tuple[int, int]], ks, n_boot: int = 2000, seed
         lo, hi = bootstrap_ci(vals, n_boot, seed)
         table[str(k)] = dict(value=sum(vals) / len(vals), ci95=[lo, hi], n_tasks=len(vals))
     return table, missing
+
+# %% ../nbs/21_evaluate.ipynb #81f0bc12
+def task_pass_rates(rows: list[dict]) -> dict[str, float]:
+    "Per task, the fraction of its judged samples that passed (skipped samples left out)."
+    return {t: c / n for t, (n, c) in task_counts(rows).items()}
+
+# %% ../nbs/21_evaluate.ipynb #9c51516a
+def _mcnemar_p(b: int, c: int) -> float:
+    "Exact two-sided McNemar p-value: `b` and `c` are the problems only one of the two models solved."
+    n = b + c
+    if n == 0: return 1.0
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n)
+
+def _sign_flip_p(d, draws: int = 20000, seed: int = 0) -> float:
+    "Two-sided permutation p-value of the mean of paired differences `d` (random sign flips)."
+    import numpy as np
+    if not d.any(): return 1.0
+    flips = np.random.default_rng(seed).choice([-1.0, 1.0], size=(draws, len(d)))
+    return float((np.sum(np.abs((flips * d).mean(axis=1)) >= abs(d.mean()) - 1e-12) + 1) / (draws + 1))
+
+def paired_test(a: dict[str, float],  # task → pass rate of model A (e.g. the base model)
+                b: dict[str, float],  # task → pass rate of model B (e.g. the fine-tuned model)
+                level: float = 0.95, n_boot: int = 2000, seed: int = 0) -> dict:
+    "B − A on the problems both were judged on: difference, paired bootstrap interval, p-value and the test used."
+    tasks = sorted(set(a) & set(b))
+    if not tasks: return dict(n=0, diff=float('nan'), lo=float('nan'), hi=float('nan'), p=float('nan'), test='none')
+    import numpy as np
+    d = np.array([b[t] - a[t] for t in tasks])
+    lo, hi = bootstrap_ci(d, n_boot=n_boot, seed=seed, level=level)
+    binary = all(a[t] in (0, 1) and b[t] in (0, 1) for t in tasks)
+    p = _mcnemar_p(int((d > 0).sum()), int((d < 0).sum())) if binary else _sign_flip_p(d, seed=seed)
+    return dict(n=len(tasks), diff=float(d.mean()), lo=lo, hi=hi, p=p, b_only=int((d > 0).sum()),
+                a_only=int((d < 0).sum()), test='McNemar exact' if binary else 'sign-flip permutation')
 
 # %% ../nbs/21_evaluate.ipynb #4fac37a7
 def summarize(benchmark: str, rows: list[dict], problems: dict[str, Problem], cfg: EvaluateConfig, meta: dict) -> dict:

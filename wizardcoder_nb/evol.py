@@ -14,19 +14,20 @@ import typer
 from .core import (WcnbError, Config, EvolSample, JsonlAppender, single_writer, atomic_write_json,
                                  read_jsonl, stable_hash, file_sha256, load_config)
 from .llm import Roles
+from .similarity import words
 
 # %% auto #0
 __all__ = ['CODE_PROMPT', 'CODE_METHODS', 'WIZARDLM_DEPTH_PROMPT', 'WIZARDLM_BREADTH_PROMPT', 'WIZARDLM_METHODS', 'JUDGE_PROMPT',
            'STOP_WORDS', 'COPY_MARKERS', 'SMALL_EVOLVER_SYSTEM', 'SMALL_EVOLVER_SYSTEM_JSON', 'REWRITE_SCHEMA',
            'FEW_SHOT', 'SCORERS', 'EVOL_ROLES', 'TOKENIZER', 'REASONS', 'EvolMethod', 'method_set', 'draw_method',
-           'parse_judgement', 'rule_sorry', 'rule_stopwords', 'rule_copies_prompt', 'rule_reply', 'shingles',
-           'NearDupIndex', 'extract_python', 'has_tests', 'ExecRecord', 'Tokens', 'EvolRow', 'live', 'EvolveSampling',
-           'RespondSampling', 'EvolSampling', 'Rules', 'ExecCheck', 'Additions', 'EvolStop', 'EvolConfig',
-           'resolve_seeds', 'pick_seeds', 'Models', 'count_tokens', 'question_of', 'clean_instruction',
-           'evolving_messages', 'read_rewrite', 'exec_record', 'run_round_zero', 'run_round', 'next_population',
-           'load_scorer', 'check_scorer', 'score_round', 'stop_decision', 'round_summary', 'config_hash',
-           'open_manifest', 'run_evolution', 'load_rows', 'lineage', 'format_lineage', 'cli_lineage', 'stats_table',
-           'format_table', 'plot_stats', 'plot_evol_stop', 'load_evol_config', 'cli_evolve']
+           'parse_judgement', 'rule_sorry', 'rule_stopwords', 'rule_copies_prompt', 'rule_reply', 'extract_python',
+           'has_tests', 'ExecRecord', 'Tokens', 'EvolRow', 'live', 'EvolveSampling', 'RespondSampling', 'EvolSampling',
+           'Rules', 'ExecCheck', 'Additions', 'EvolStop', 'EvolConfig', 'resolve_seeds', 'pick_seeds', 'Models',
+           'count_tokens', 'question_of', 'clean_instruction', 'evolving_messages', 'read_rewrite', 'exec_record',
+           'run_round_zero', 'run_round', 'next_population', 'load_scorer', 'check_scorer', 'score_round',
+           'stop_decision', 'round_summary', 'config_hash', 'open_manifest', 'run_evolution', 'load_rows', 'lineage',
+           'format_lineage', 'cli_lineage', 'stats_table', 'format_table', 'plot_stats', 'plot_evol_stop',
+           'load_evol_config', 'cli_evolve']
 
 # %% ../nbs/30_evol.ipynb #0431ed17
 CODE_PROMPT = ("Please increase the difficulty of the given programming test question a bit.\n\n"
@@ -157,16 +158,14 @@ COPY_MARKERS = ('given prompt', 'rewritten prompt', 'created prompt', 'rewritten
                 'given programming test question', 'programming test question', 'increase the difficulty',
                 'increase misdirection')
 
-def _words(text: str) -> list[str]: return re.findall(r'[^\W_]+', text.lower())
-
 def _ngrams(words: list[str], n: int) -> list[tuple]: return [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
 
 def rule_copies_prompt(evolved: str, evolving_prompt: str, question: str, n: int = 6) -> str | None:
     "Rule 4: `evolved` copies a marker phrase or an `n`-word run from the evolving prompt that the question lacks."
-    low, q = ' '.join(_words(evolved)), ' '.join(_words(question))
+    low, q = ' '.join(words(evolved)), ' '.join(words(question))
     if m := next((m for m in COPY_MARKERS if m in low and m not in q), None): return f"copies {m!r} from the evolving prompt"
-    own = set(_ngrams(_words(evolving_prompt.replace(question, ' ')), n)) - set(_ngrams(_words(question), n))
-    if hit := next((g for g in _ngrams(_words(evolved), n) if g in own), None):
+    own = set(_ngrams(words(evolving_prompt.replace(question, ' ')), n)) - set(_ngrams(words(question), n))
+    if hit := next((g for g in _ngrams(words(evolved), n) if g in own), None):
         return f"copies {' '.join(hit)!r} from the evolving prompt"
 
 # %% ../nbs/30_evol.ipynb #bca505b7
@@ -181,33 +180,7 @@ def rule_reply(evolved: str) -> str | None:
     if _REPLY.match(evolved.replace('\u2019', "'")): return f"opens like a reply, not a question: {evolved[:60]!r}"
 
 # %% ../nbs/30_evol.ipynb #a59070d8
-def shingles(text: str, k: int = 3) -> set[str]:
-    "Word `k`-gram shingles of `text` (lower-cased); a short text is one shingle."
-    w = _words(text)
-    return {' '.join(w[i:i + k]) for i in range(max(1, len(w) - k + 1))}
-
-class NearDupIndex:
-    "MinHash LSH over texts: `match(text)` gives `(key, similarity)` of the closest indexed text at or over `threshold`."
-    def __init__(self, threshold: float = 0.8, num_perm: int = 128):
-        from datasketch import MinHashLSH
-        self.threshold, self.num_perm = threshold, num_perm
-        self.lsh, self.hashes = MinHashLSH(threshold=threshold, num_perm=num_perm), {}
-
-    def _minhash(self, text: str):
-        from datasketch import MinHash
-        m = MinHash(num_perm=self.num_perm, seed=1)
-        m.update_batch([s.encode() for s in shingles(text)])
-        return m
-
-    def add(self, key: str, text: str):
-        if key in self.hashes: return
-        self.hashes[key] = m = self._minhash(text)
-        self.lsh.insert(key, m)
-
-    def match(self, text: str) -> tuple[str, float] | None:
-        m = self._minhash(text)
-        sims = sorted(((m.jaccard(self.hashes[k]), k) for k in self.lsh.query(m)), reverse=True)
-        if sims and sims[0][0] >= self.threshold: return sims[0][1], round(sims[0][0], 3)
+from .similarity import NearDupIndex  # MinHash LSH over word 3-shingles: its one home
 
 # %% ../nbs/30_evol.ipynb #42826f85
 _FENCE = re.compile(r'```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(?:```|\Z)', re.S)

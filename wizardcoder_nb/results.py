@@ -13,41 +13,11 @@ from pydantic import Field
 from .core import Config, WcnbError, read_jsonl
 
 # %% auto #0
-__all__ = ['PUBLISHED', 'BENCHMARK_SIZES', 'BENCH_NAMES', 'task_pass_rates', 'paired_test', 'ReportConfig', 'read_json',
-           'RunFiles', 'eval_entry', 'eval_entries', 'bench_name', 'bench_order', 'is_subset', 'pct', 'sample_size']
+__all__ = ['PUBLISHED', 'BENCHMARK_SIZES', 'BENCH_NAMES', 'ReportConfig', 'read_json', 'RunFiles', 'eval_entry', 'eval_entries',
+           'bench_name', 'bench_order', 'is_subset', 'pct', 'sample_size']
 
 # %% ../nbs/60_results.ipynb #0bf167c0
-from .evaluate import _per_task as per_task_counts, bootstrap_ci  # the one import point (see above)
-
-def task_pass_rates(rows: list[dict]) -> dict[str, float]:
-    "Per task, the fraction of its judged samples that passed (from `evaluate`'s per-task counts)."
-    return {t: c / n for t, (n, c) in per_task_counts(rows).items()}
-
-# %% ../nbs/60_results.ipynb #f942c911
-def _mcnemar_p(b: int, c: int) -> float:
-    "Exact two-sided McNemar p-value: `b` and `c` are the problems only one of the two models solved."
-    n = b + c
-    if n == 0: return 1.0
-    return min(1.0, 2 * sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n)
-
-def _sign_flip_p(d: np.ndarray, draws: int = 20000, seed: int = 0) -> float:
-    "Two-sided permutation p-value of the mean of paired differences `d` (random sign flips)."
-    if not d.any(): return 1.0
-    flips = np.random.default_rng(seed).choice([-1.0, 1.0], size=(draws, len(d)))
-    return float((np.sum(np.abs((flips * d).mean(axis=1)) >= abs(d.mean()) - 1e-12) + 1) / (draws + 1))
-
-def paired_test(a: dict[str, float],  # task → pass rate of model A (e.g. the base model)
-                b: dict[str, float],  # task → pass rate of model B (e.g. the fine-tuned model)
-                level: float = 0.95, n_boot: int = 2000, seed: int = 0) -> dict:
-    "B − A on the problems both were judged on: difference, paired bootstrap interval, p-value and the test used."
-    tasks = sorted(set(a) & set(b))
-    if not tasks: return dict(n=0, diff=float('nan'), lo=float('nan'), hi=float('nan'), p=float('nan'), test='none')
-    d = np.array([b[t] - a[t] for t in tasks])
-    lo, hi = bootstrap_ci(d, n_boot=n_boot, seed=seed, level=level)
-    binary = all(a[t] in (0, 1) and b[t] in (0, 1) for t in tasks)
-    p = _mcnemar_p(int((d > 0).sum()), int((d < 0).sum())) if binary else _sign_flip_p(d, seed=seed)
-    return dict(n=len(tasks), diff=float(d.mean()), lo=lo, hi=hi, p=p, b_only=int((d > 0).sum()),
-                a_only=int((d < 0).sum()), test='McNemar exact' if binary else 'sign-flip permutation')
+from .evaluate import bootstrap_ci, task_counts, task_pass_rates, paired_test  # their one home
 
 # %% ../nbs/60_results.ipynb #ba33d905
 _README = 'WizardCoder README, github.com/nlpxucan/WizardLM (WizardCoder/README.md)'
@@ -113,7 +83,7 @@ class RunFiles:
 
 # %% ../nbs/60_results.ipynb #db608a18
 def _entry_from(results_path: Path, rows: list[dict], s: dict, level: float, n_boot: int) -> dict:
-    rates, counts = task_pass_rates(rows), per_task_counts(rows)
+    rates, counts = task_pass_rates(rows), task_counts(rows)
     p1 = float(np.mean(list(rates.values()))) if rates else float('nan')
     s1 = (s.get('pass_at_k') or {}).get('1')
     if s1 and abs(s1['value'] - p1) > 1e-9:

@@ -17,7 +17,7 @@ from .sft_trainer import build_trainer, check_packing, trackers
 from .train_config import Launch, TrainConfig, load_train_config
 
 # %% auto #0
-__all__ = ['train_model', 'parse_sets', 'cli_train']
+__all__ = ['train_model', 'cli_train']
 
 # %% ../nbs/50_train.ipynb #cd1a4b0a
 def _prepare(cfg: TrainConfig, train_path: Path, out_dir: Path, fresh: bool, log) -> tuple[str, dict | None]:
@@ -106,15 +106,7 @@ def train_model(cfg: TrainConfig,  # the training section (see `load_train_confi
     return _finish(trainer, cfg, ts, launch, session, out_dir, facts, outputs, log)
 
 # %% ../nbs/50_train.ipynb #2e79da0f
-def parse_sets(items: list[str] | None) -> dict:
-    "`['lr=1e-4', 'lora_targets=[q_proj, v_proj]']` → field → YAML-typed value."
-    out = {}
-    for it in items or []:
-        k, eq, v = it.partition('=')
-        if not eq or not k.strip(): raise WcnbError(f"--set {it!r}: expected KEY=VALUE, e.g. --set lr=1e-4")
-        try: out[k.strip()] = yaml.safe_load(v) if v.strip() else None
-        except yaml.YAMLError: out[k.strip()] = v
-    return out
+from .core import parse_overrides  # the one `--set KEY=VALUE` parser (run, evolve and train share it)
 
 # %% ../nbs/50_train.ipynb #795be1b7
 def cli_train(
@@ -135,7 +127,7 @@ def cli_train(
 ):
     "Supervised fine-tuning: full, LoRA or QLoRA; resumes from the last checkpoint in the output folder."
     flags = dict(model=model, method=method, max_steps=max_steps, packing=packing)
-    overrides = {**{k: v for k, v in flags.items() if v is not None}, **parse_sets(set_)}
+    overrides = {**{k: v for k, v in flags.items() if v is not None}, **parse_overrides(set_)}
     cfg = load_train_config(preset or (None if config else 'tiny-cpu'), config, overrides)
     out = out or Path('models') / (preset or (Path(config).stem if config else 'tiny-cpu'))
     s = train_model(cfg, data, out, fresh=fresh, log=lambda m: typer.echo(m, err=True))
