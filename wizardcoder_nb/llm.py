@@ -387,8 +387,8 @@ class VLLMBackend:
         self.model_id = f'vllm:{model}|{cfg.dtype}'
 
     def generate(self, kind: str, payloads: list, s: Sampling) -> list[Completion]:
+        llm = load_vllm(self.model, self.cfg.tensor_parallel_size, self.cfg.dtype)  # first: says when vllm is missing
         from vllm import SamplingParams
-        llm = load_vllm(self.model, self.cfg.tensor_parallel_size, self.cfg.dtype)
         sp = SamplingParams(n=s.n, temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens, stop=s.stop, seed=s.seed)
         outs = llm.chat(payloads, sp, use_tqdm=False) if kind == 'chat' else llm.generate(payloads, sp, use_tqdm=False)
         return [Completion(choices=[Choice(text=o.text, finish_reason=o.finish_reason) for o in r.outputs],

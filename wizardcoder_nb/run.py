@@ -377,9 +377,12 @@ def _launch_train(cfg: RunConfig, paths: RunPaths, tag: str, data: Path, out: Pa
     from wizardcoder_nb.core import atomic_write_text
     section = atomic_write_text(paths.run_dir / f'train.{tag}.yaml', yaml.safe_dump(cfg.train.model_dump(mode='json')))
     wcnb = Path(sys.executable).parent / 'wcnb'
-    cmd = [*shlex.split(cfg.train_launcher), str(wcnb), 'train', '--config', str(section), '--data', str(data), '--out', str(out)]
+    argv = shlex.split(cfg.train_launcher)
+    if (local := Path(sys.executable).parent / argv[0]).exists(): argv[0] = str(local)  # this venv's, even unactivated
+    cmd = [*argv, str(wcnb), 'train', '--config', str(section), '--data', str(data), '--out', str(out)]
     print('$', ' '.join(cmd), flush=True)
-    r = subprocess.run(cmd + ['--fresh'] * fresh, cwd=paths.root)
+    try: r = subprocess.run(cmd + ['--fresh'] * fresh, cwd=paths.root)
+    except FileNotFoundError: raise WcnbError(f"field 'train_launcher': program {argv[0]!r} not found") from None
     if r.returncode: raise WcnbError(f"training variant '{tag}' failed: `{' '.join(cmd)}` exited with {r.returncode}")
 
 def stage_train(cfg: RunConfig, paths: RunPaths) -> dict:

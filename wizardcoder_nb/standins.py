@@ -17,18 +17,23 @@ Arch = Literal['llama', 'gpt_bigcode']
 
 def standin_config(arch: Arch,  # 'llama' (CodeLlama's) or 'gpt_bigcode' (StarCoder's)
                    tokenizer,  # the tokenizer the stand-in will use (its vocabulary size and special ids)
-                   hidden: int = 64, layers: int = 2, heads: int = 4, max_positions: int = 2048):
+                   hidden: int = 64, layers: int = 2, heads: int = 4, max_positions: int = 2048,
+                   intermediate: int | None = None,  # MLP width (default: 2 × hidden for Llama, 4 × for GPTBigCode)
+                   dropout: float | None = None,  # every dropout (default: the architecture's, 0.1 for GPTBigCode)
+                  ):
     "A transformers config of `arch` at toy size, sized to `tokenizer`."
     from transformers import GPTBigCodeConfig, LlamaConfig
     ids = dict(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id or tokenizer.eos_token_id,
                eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
     if arch == 'llama':
-        return LlamaConfig(hidden_size=hidden, intermediate_size=hidden * 2, num_hidden_layers=layers,
+        drop = {} if dropout is None else dict(attention_dropout=dropout)
+        return LlamaConfig(hidden_size=hidden, intermediate_size=intermediate or hidden * 2, num_hidden_layers=layers,
                            num_attention_heads=heads, num_key_value_heads=max(1, heads // 2),
-                           max_position_embeddings=max_positions, tie_word_embeddings=True, **ids)
+                           max_position_embeddings=max_positions, tie_word_embeddings=True, **ids, **drop)
     if arch == 'gpt_bigcode':
+        drop = {} if dropout is None else dict(attn_pdrop=dropout, embd_pdrop=dropout, resid_pdrop=dropout)
         return GPTBigCodeConfig(n_embd=hidden, n_layer=layers, n_head=heads, n_positions=max_positions,
-                                multi_query=True, **ids)
+                                n_inner=intermediate, multi_query=True, **ids, **drop)
     raise WcnbError(f"stand-in architecture {arch!r}: choose 'llama' or 'gpt_bigcode'")
 
 # %% ../nbs/49_standins.ipynb #88d87b05
