@@ -218,7 +218,8 @@ def test_gpu_presets_train(preset, real_slice, tmp_path):
 @pytest.fixture(scope='module')
 def tiny_random_model(tmp_path_factory, tok) -> Path:
     "A 2-layer, 64-wide Qwen2 with random weights and the embedded tokenizer: real code paths, seconds per step."
-    return M.random_model(tok, tmp_path_factory.mktemp('tiny-model'))
+    from wizardcoder_nb.standins import build_standin
+    return build_standin('qwen2', tmp_path_factory.mktemp('tiny-model'))
 
 def test_two_processes(tiny_random_model, real_slice, tmp_path, wcnb_exe):
     out = tmp_path / 'ddp'

@@ -11,8 +11,8 @@ from .sft_data import load_tokenizer
 from .train_config import TrainConfig
 
 # %% auto #0
-__all__ = ['resolve_model', 'weights_dtype', 'load_base_model', 'random_model', 'lora_config', 'check_lora_targets',
-           'packing_isolated', 'n_params', 'n_trainable', 'merge_adapter']
+__all__ = ['resolve_model', 'weights_dtype', 'load_base_model', 'lora_config', 'check_lora_targets', 'packing_isolated',
+           'n_params', 'n_trainable', 'merge_adapter']
 
 # %% ../nbs/53_sft_model.ipynb #cd6a310b
 def resolve_model(name: str) -> str:
@@ -51,18 +51,6 @@ def load_base_model(model_path: str, cfg: TrainConfig, precision: str):
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.gradient_checkpointing,
                                                 gradient_checkpointing_kwargs={'use_reentrant': False})
     return model
-
-# %% ../nbs/53_sft_model.ipynb #db1dbffa
-def random_model(tokenizer, folder: str | os.PathLike, seed: int = 0) -> Path:
-    "Save a 2-layer, 64-wide Qwen2 with random weights and `tokenizer` in `folder`: a stand-in model for tests."
-    import torch
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-    torch.manual_seed(seed)
-    c = Qwen2Config(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                    num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-                    eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
-    Qwen2ForCausalLM(c).save_pretrained(folder); tokenizer.save_pretrained(folder)
-    return Path(folder)
 
 # %% ../nbs/53_sft_model.ipynb #654d952e
 def lora_config(cfg: TrainConfig, model=None):

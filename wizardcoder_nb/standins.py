@@ -13,9 +13,9 @@ from .core import WcnbError
 __all__ = ['Arch', 'standin_config', 'build_standin']
 
 # %% ../nbs/49_standins.ipynb #f0f0712d
-Arch = Literal['llama', 'gpt_bigcode']
+Arch = Literal['llama', 'gpt_bigcode', 'qwen2']
 
-def standin_config(arch: Arch,  # 'llama' (CodeLlama's) or 'gpt_bigcode' (StarCoder's)
+def standin_config(arch: Arch,  # 'llama' (CodeLlama's), 'gpt_bigcode' (StarCoder's) or 'qwen2' (the embedded model's)
                    tokenizer,  # the tokenizer the stand-in will use (its vocabulary size and special ids)
                    hidden: int = 64, layers: int = 2, heads: int = 4, max_positions: int = 2048,
                    intermediate: int | None = None,  # MLP width (default: 2 × hidden for Llama, 4 × for GPTBigCode)
@@ -34,10 +34,15 @@ def standin_config(arch: Arch,  # 'llama' (CodeLlama's) or 'gpt_bigcode' (StarCo
         drop = {} if dropout is None else dict(attn_pdrop=dropout, embd_pdrop=dropout, resid_pdrop=dropout)
         return GPTBigCodeConfig(n_embd=hidden, n_layer=layers, n_head=heads, n_positions=max_positions,
                                 n_inner=intermediate, multi_query=True, **ids, **drop)
-    raise WcnbError(f"stand-in architecture {arch!r}: choose 'llama' or 'gpt_bigcode'")
+    if arch == 'qwen2':
+        from transformers import Qwen2Config
+        return Qwen2Config(hidden_size=hidden, intermediate_size=intermediate or hidden * 2, num_hidden_layers=layers,
+                           num_attention_heads=heads, num_key_value_heads=max(1, heads // 2),
+                           max_position_embeddings=max_positions, **ids)
+    raise WcnbError(f"stand-in architecture {arch!r}: choose 'llama', 'gpt_bigcode' or 'qwen2'")
 
 # %% ../nbs/49_standins.ipynb #88d87b05
-def build_standin(arch: Arch,  # 'llama' or 'gpt_bigcode'
+def build_standin(arch: Arch,  # 'llama', 'gpt_bigcode' or 'qwen2'
                   out_dir: str | Path,  # the model folder to write
                   tokenizer_dir: str | Path | None = None,  # a tokenizer folder (default: the embedded model's)
                   seed: int = 0, **sizes) -> Path:
