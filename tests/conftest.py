@@ -30,3 +30,12 @@ def pytest_collection_modifyitems(items):
 def wcnb_exe() -> str:
     "The installed console script."
     return str(Path(sys.executable).parent / 'wcnb')
+
+
+def mbpp_train_file(folder: Path, first: int, last: int) -> Path:
+    "Real instruction/response pairs for training tests: MBPP's train split tasks first..last (CC BY 4.0, shipped)."
+    from wizardcoder_nb.core import read_jsonl, write_jsonl
+    from wizardcoder_nb.data import shipped_dir
+    rows = [r for r in read_jsonl(shipped_dir() / 'mbpp' / 'mbpp.jsonl.gz') if first <= int(r['task_id']) <= last]
+    return write_jsonl(Path(folder) / 'train.jsonl', [dict(instruction=r['text'], input='', output=r['code'])
+                                                      for r in rows])

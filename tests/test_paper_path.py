@@ -11,6 +11,7 @@ import json, os, re, signal, subprocess, sys, textwrap
 from pathlib import Path
 import pytest
 from wizardcoder_nb.core import WcnbError, write_jsonl
+from conftest import mbpp_train_file
 
 ROOT = Path(__file__).resolve().parent.parent
 PAPER = {'starcoder-15b': 'gpt_bigcode', 'codellama-34b': 'llama'}  # config → the architecture of its base model
@@ -66,11 +67,7 @@ def _audit(tmp: Path) -> dict[int, list]:
 @pytest.fixture(scope='module')
 def train_file(tmp_path_factory) -> Path:
     "8 real instruction/response pairs: MBPP's train split (tasks 601-608, CC BY 4.0, shipped), as training JSONL."
-    from wizardcoder_nb.core import read_jsonl
-    from wizardcoder_nb.data import shipped_dir
-    rows = [r for r in read_jsonl(shipped_dir() / 'mbpp' / 'mbpp.jsonl.gz') if 601 <= r['task_id'] <= 608]
-    return write_jsonl(tmp_path_factory.mktemp('data') / 'train.jsonl',
-                       [dict(instruction=r['text'], input='', output=r['code']) for r in rows])
+    return mbpp_train_file(tmp_path_factory.mktemp('data'), 601, 608)
 
 
 def paper_config(name: str, model: Path, cache: Path, **extra):

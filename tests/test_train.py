@@ -6,6 +6,7 @@ import json, os, subprocess, sys
 from pathlib import Path
 import pytest
 from wizardcoder_nb.core import WcnbError, write_jsonl
+from conftest import mbpp_train_file
 from wizardcoder_nb.templates import IGNORE_INDEX, format_prompt
 from wizardcoder_nb import finetuned as F, sft_data as D, sft_model as M, train as T, train_config as C
 
@@ -19,11 +20,7 @@ def tok():
 @pytest.fixture(scope='module')
 def real_slice(tmp_path_factory) -> Path:
     "16 rows of a real instruction set: MBPP's train split (tasks 601-616, CC BY 4.0, shipped), as training JSONL."
-    from wizardcoder_nb.data import shipped_dir
-    from wizardcoder_nb.core import read_jsonl
-    rows = [r for r in read_jsonl(shipped_dir() / 'mbpp' / 'mbpp.jsonl.gz') if 601 <= r['task_id'] <= 616]
-    return write_jsonl(tmp_path_factory.mktemp('data') / 'train.jsonl',
-                       [dict(instruction=r['text'], input='', output=r['code']) for r in rows])
+    return mbpp_train_file(tmp_path_factory.mktemp('data'), 601, 616)
 
 SAMPLES = [dict(instruction='Write a function that adds two numbers.', output='def add(a, b):\n    return a + b'),
            dict(instruction='Reverse the string.', input='s = "abc"', output='print(s[::-1])  # cba')]
