@@ -4,7 +4,7 @@
 
 # %% ../nbs/90_cli.ipynb #fe78ef77
 from __future__ import annotations
-import importlib, json, os, platform, shutil, subprocess, sys
+import importlib, json, os, platform, subprocess, sys
 from pathlib import Path
 import typer
 from .core import WcnbError, data_dir, wcnb_home

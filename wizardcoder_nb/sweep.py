@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 import typer
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from .core import Config, WcnbError, atomic_write_json, load_yaml_model
 from .run import RunPaths, check_name, run_pipeline
 from .standins import Arch, build_standin
@@ -30,6 +30,11 @@ class SweepBase(Config):
     @field_validator('tag')
     @classmethod
     def _tag(cls, v): check_name(v, 'base model tag'); return v
+
+    @model_validator(mode='after')
+    def _standin_needs_a_place(self):
+        if self.standin and not self.model: raise ValueError(f"standin {self.standin!r} needs `model`: where to build it")
+        return self
 
 class SweepConfig(Config):
     "A sweep: one run config (or one per base model) run for each base model, then compared."
@@ -75,9 +80,10 @@ def run_base(sweep: SweepConfig, base: SweepBase, workdir: Path, log: Callable =
         cfg_path = workdir / (base.config or sweep.config)
         run_pipeline(cfg_path, rid, base_overrides(sweep, base), workdir=workdir, log=log, **pipeline)
         return dict(entry, status='done', seconds=round(time.time() - t0, 1))
-    except WcnbError as e:
-        log(f'{base.tag}: failed: {e}')
-        return dict(entry, status='failed', error=str(e), seconds=round(time.time() - t0, 1))
+    except Exception as e:   # whatever one base model hits (a full disk, a library's error) is its failure alone
+        error = str(e) if isinstance(e, WcnbError) else f'{type(e).__name__}: {e}'
+        log(f'{base.tag}: failed: {error}')
+        return dict(entry, status='failed', error=error, seconds=round(time.time() - t0, 1))
 
 # %% ../nbs/81_sweep.ipynb #0d616b23
 def sweep_dir(sweep: SweepConfig, workdir: Path) -> Path: return Path(workdir) / 'runs' / sweep.sweep
