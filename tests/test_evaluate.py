@@ -7,7 +7,7 @@ import pytest
 from wizardcoder_nb.core import WcnbError, read_jsonl, write_jsonl
 from wizardcoder_nb.data import load_benchmark
 from wizardcoder_nb.exec import available_languages
-from wizardcoder_nb.evaluate import evaluate_samples, cli_evaluate, ds1000_missing_modules, pass_at_k
+from wizardcoder_nb.evaluate import evaluate_samples, cli_evaluate, judging_env, pass_at_k
 
 DATA = None  # the benchmark files shipped with the package (a data dir would override them)
 
@@ -89,22 +89,72 @@ def test_evalplus_float_tolerance_and_plus_inputs(tmp_path):
     assert s['base_pass_at_k']['1']['value'] == 1.0 and s['pass_at_k']['1']['value'] == 0.0
 
 
-def test_ds1000_installed_libraries(tmp_path):
-    ps = problems('ds1000')
-    by_lib = {}
-    for p in ps:
-        if p.task_id != '819': by_lib.setdefault(p.meta['library'], []).append(p)   # 819 downloads a dataset
-    sel = [p for lib in sorted(by_lib) for p in by_lib[lib][:2]]
+# -- DS-1000: judged in its pinned environment (make ds1000-env), as upstream's test_ds1000.py does ----------------------
+DS1000_NETWORK = {'819'}   # its test downloads California housing (sklearn's fetcher) at run time: no route from here
+
+
+def ds1000_env_or_skip():
+    env = judging_env('ds1000')
+    if env['name'] == 'project': pytest.skip(f"{env['note']}: build it with `make ds1000-env`")
+    return env
+
+
+def stratified(ps, per):
+    "The first `per` problems of every (library, perturbation type) pair."
+    cells = {}
+    for p in ps: cells.setdefault((p.meta['library'], p.meta['perturbation_type']), []).append(p)
+    return [p for k in sorted(cells) for p in cells[k][:per]]
+
+
+def ds1000_runnable(env):
+    "DS-1000 problems whose tests can run here: not the one needing the network, nor those whose data is missing."
+    lacking = {Path(rel).stem for rel in env.get('data_missing', [])}
+    return [p for p in problems('ds1000') if p.task_id not in DS1000_NETWORK
+            and not any(f'load_dataset("{n}")' in p.test or f"load_dataset('{n}')" in p.test for n in lacking)]
+
+
+def test_ds1000_reference_solutions_pass_in_the_pinned_environment(tmp_path):
+    env = ds1000_env_or_skip()
+    sel = stratified(ds1000_runnable(env), 1)
+    assert {(p.meta['library'], p.meta['perturbation_type']) for p in sel} == \
+           {(p.meta['library'], p.meta['perturbation_type']) for p in problems('ds1000')}   # every stratum is in
     s, res = run(tmp_path / 'ok', 'ds1000', [dict(task_id=int(p.task_id), completion=p.canonical_solution) for p in sel])
-    for p in sel:
-        missing = ds1000_missing_modules(p)
-        want = 'skipped' if missing else 'passed'
-        assert res[p.task_id]['verdict'] == want, (p.task_id, p.meta['library'], res[p.task_id])
-        if missing: assert res[p.task_id]['reason'].startswith('not installed:')
-    assert s['verdicts'].get('failed', 0) == 0
-    runnable = [p for p in sel if not ds1000_missing_modules(p)][:6]
-    s, res = run(tmp_path / 'bad', 'ds1000', [dict(task_id=p.task_id, completion='result = None\n') for p in runnable])
-    assert s['verdicts'] == {'failed': len(runnable)}
+    assert s['verdicts'] == {'passed': len(sel)}, {t: r['reason'] for t, r in res.items() if r['verdict'] != 'passed'}
+    assert s['judged_in']['name'] == env['name'] and s['judged_in']['version'].startswith('3.10')
+    s, _ = run(tmp_path / 'bad', 'ds1000', [dict(task_id=p.task_id, completion='result = None\n') for p in sel])
+    assert s['verdicts'] == {'failed': len(sel)}
+
+
+# Codex-002's cached answers (upstream's regression fixture), judged here in the pinned environment over all 1,000
+# problems: 0.386-0.387 overall, upstream 0.388 (nbs/21_evaluate.ipynb); these are the verdicts of two problems per
+# stratum (819 left out: it needs the network). Problem 897's answer fits KMeans unseeded and passes or fails by chance.
+CODEX002_SUBSET = {  # problem id: passed
+    '511': False, '512': False, '513': True, '514': False, '294': False, '298': False, '291': True, '292': True,
+    '293': True, '297': True, '296': True, '313': False, '1': False, '5': False, '0': True, '2': True,
+    '3': True, '8': False, '4': False, '12': False, '935': False, '946': False, '932': False, '936': False,
+    '944': False, '953': False, '933': True, '934': False, '713': False, '715': False, '711': True, '714': True,
+    '712': False, '725': True, '723': True, '729': False, '825': False, '879': False, '817': False, '821': False,
+    '824': False, '818': True, '820': True, '672': False, '679': False, '666': False, '668': False, '669': False,
+    '670': False, '667': False, '671': False,
+}
+
+
+def test_ds1000_codex002_answers_reproduce_upstream_on_a_stratified_subset(tmp_path, restricted):
+    env = ds1000_env_or_skip()
+    answers = {str(r['metadata']['problem_id']): r['code'] for r in read_jsonl(restricted('ds1000/codex002-answers.jsonl'))}
+    runnable = {p.task_id for p in ds1000_runnable(env)}
+    sel = [p for p in stratified(problems('ds1000'), 2) if p.task_id in CODEX002_SUBSET and p.task_id in runnable]
+    assert len(sel) >= 47   # all 51 where seaborn's datasets are here; 47 without them
+    _, res = run(tmp_path, 'ds1000', [dict(task_id=p.task_id, completion=answers[p.task_id]) for p in sel])
+    assert {t: r['verdict'] == 'passed' for t, r in res.items()} == {p.task_id: CODEX002_SUBSET[p.task_id] for p in sel}
+
+
+def test_ds1000_without_its_environment_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv('WCNB_ENVS_DIR', str(tmp_path / 'no-envs'))
+    sel = [p for p in problems('ds1000') if p.meta['library'] == 'Numpy'][:2]
+    s, _ = run(tmp_path, 'ds1000', [dict(task_id=p.task_id, completion=p.canonical_solution) for p in sel])
+    assert s['judged_in']['name'] == 'project' and 'make ds1000-env' in s['judged_in']['note']
+    assert s['verdicts'] == {'passed': 2}
 
 
 STRLEN = {  # HumanEval_23_strlen: body completions in MultiPL-E style (prompt ends inside the function)

@@ -10,8 +10,8 @@ import typer
 from .core import WcnbError, data_dir, wcnb_home
 
 # %% auto #0
-__all__ = ['VERBS', 'app', 'register_verbs', 'toolchain_report', 'gpu_report', 'model_report', 'data_report', 'doctor_report',
-           'cli_doctor', 'main']
+__all__ = ['VERBS', 'app', 'register_verbs', 'toolchain_report', 'gpu_report', 'model_report', 'data_report', 'benchenv_report',
+           'doctor_report', 'cli_doctor', 'main']
 
 # %% ../nbs/90_cli.ipynb #05419c16
 VERBS = {
@@ -23,6 +23,7 @@ VERBS = {
     'train':         ('train',    'cli_train',         'Supervised fine-tuning: full, LoRA or QLoRA.'),
     'generate':      ('generate', 'cli_generate',      "Generate benchmark samples with WizardCoder's prompts and post-processing."),
     'evaluate':      ('evaluate', 'cli_evaluate',      'Execute samples in the sandbox and report pass@k with confidence intervals.'),
+    'env':           ('benchenv', 'cli_env',           "Pinned interpreter environments benchmarks are judged in (DS-1000's): status, or build."),
     'report':        ('report',   'cli_report',        "Build a run's tables, figures and HTML report."),
     'compare':       ('compare',  'cli_compare',       'Compare runs of different base models: Table 1 with every base model, paired tests.'),
     'sweep':         ('sweep',    'cli_sweep',         'Run the pipeline once per base model, then one comparative report.'),
@@ -96,10 +97,22 @@ def data_report(data: Path | None = None) -> dict:
             'restricted': {r.rel: r.status for r in restricted_status(d)}}
 
 # %% ../nbs/90_cli.ipynb #427ae734
+def benchenv_report() -> dict:
+    "Each pinned benchmark environment (DS-1000's): ready, where, its Python, what is missing from it and how to build it."
+    from wizardcoder_nb.benchenv import ENVS, env_status
+    out = {}
+    for name in ENVS:
+        st = env_status(name)
+        lacking = [rel for rel, how in st.get('data', {}).items() if how != 'ok']
+        out[name] = (f"ready: {st['path']} (Python {st['python']})" + (f"; lacking data {', '.join(lacking)}" if lacking else '')
+                     if st['ready'] else f"NOT ready: missing {', '.join(st['missing'])}; {st.get('how') or st.get('error', '')}")
+    return out
+
 def doctor_report(data: Path | None = None, verify: bool = True) -> dict:
     "Everything `wcnb doctor` shows, as a dict."
     return dict(python=platform.python_version(), platform=platform.platform(), wcnb_home=str(wcnb_home()),
-                **gpu_report(), **model_report(verify), **data_report(data), toolchains=toolchain_report())
+                **gpu_report(), **model_report(verify), **data_report(data), toolchains=toolchain_report(),
+                benchmark_envs=benchenv_report())
 
 def _fmt(v) -> str:
     if v is True: return 'yes'

@@ -13,13 +13,15 @@ from .core import (WcnbError, Config, Problem, Sample, Result, JsonlAppender, at
                                  wcnb_home)
 from .data import load_benchmark, find_benchmark_file, benchmark_source
 from .exec import Limits, ExecResult, Sandbox, run_programs, available_languages
+from .benchenv import env_status
 from .evalplus import job_program, check_verdict
 
 # %% auto #0
 __all__ = ['DEFAULT_TIMEOUT', 'EVAL_VERSION', 'BUILDERS', 'EvaluateConfig', 'read_samples', 'build_humaneval', 'build_mbpp',
-           'ds1000_postprocess', 'ds1000_missing_modules', 'build_ds1000', 'truncate_at_stops', 'build_multipl_e',
-           'evalplus_ground_truth', 'build_evalplus', 'pass_at_k', 'bootstrap_ci', 'task_counts', 'pass_at_k_table',
-           'task_pass_rates', 'paired_test', 'summarize', 'format_summary', 'evaluate_samples', 'cli_evaluate']
+           'ds1000_postprocess', 'ds1000_modules', 'missing_modules', 'judging_env', 'build_ds1000',
+           'truncate_at_stops', 'build_multipl_e', 'evalplus_ground_truth', 'build_evalplus', 'pass_at_k',
+           'bootstrap_ci', 'task_counts', 'pass_at_k_table', 'task_pass_rates', 'paired_test', 'summarize',
+           'format_summary', 'evaluate_samples', 'cli_evaluate']
 
 # %% ../nbs/21_evaluate.ipynb #86618a15
 class EvaluateConfig(Config):
@@ -87,18 +89,38 @@ def ds1000_postprocess(code: str) -> str:
 
 _IMPORT = re.compile(r'^\s*(?:import|from)\s+([A-Za-z_]\w*)', re.M)
 
-def ds1000_missing_modules(p: Problem) -> list[str]:
-    "Top-level modules the problem's test code imports that are not installed."
-    import importlib.util
-    mods = sorted(set(_IMPORT.findall(p.test)))
-    return [m for m in mods if importlib.util.find_spec(m) is None]
+def ds1000_modules(problems) -> list[str]:
+    "Top-level modules the problems' test code imports."
+    return sorted({m for p in problems for m in _IMPORT.findall(p.test)})
+
+_FIND = 'import importlib.util as u, sys; print(" ".join(m for m in sys.argv[1:] if u.find_spec(m) is None))'
+
+def missing_modules(modules: list[str], python: str | None = None) -> set[str]:
+    "Which of `modules` the Python at `python` (None: this one) cannot import."
+    import importlib.util, subprocess
+    if python is None: return {m for m in modules if importlib.util.find_spec(m) is None}
+    return set(subprocess.run([python, '-c', _FIND, *modules], capture_output=True, text=True, check=True).stdout.split())
+
+def judging_env(benchmark: str) -> dict:
+    "The Python that judges `benchmark`'s jobs: DS-1000's pinned environment where built, else this project's."
+    import platform
+    own = dict(name='project', python=None, version=platform.python_version())
+    if _family(benchmark) != 'ds1000': return own
+    st = env_status('ds1000')
+    if st['ready']:
+        lacking = sorted(k for k, v in st['data'].items() if v != 'ok')   # the tests that read them fail: part of the name
+        return dict(name=Path(st['path']).name + ('-lacking-data' if lacking else ''), python=str(Path(st['path']) / 'bin' / 'python'),
+                    version=st['python'], path=st['path'], replaced=st['replaced'], notes=st['notes'],
+                    job_env=st['job_env'], data_missing=lacking)
+    return dict(own, note=f"DS-1000's pinned environment is not built ({st.get('how') or 'missing: ' + ', '.join(st['missing'])}): "
+                          "judged under this project's libraries, which fail some reference solutions")
 
 def build_ds1000(p: Problem, s: Sample, cfg: EvaluateConfig, ctx: dict) -> dict | str:
-    if missing := ds1000_missing_modules(p): return f"not installed: {', '.join(missing)}"
+    if missing := sorted(set(_IMPORT.findall(p.test)) & ctx['missing_modules']): return f"not installed: {', '.join(missing)}"
     code = ds1000_postprocess(_code(p, s))
     prog = p.test + f'\ncode = {code!r}\ntest_execution(code)\n' + ('test_string(code)\n' if 'test_string(' in p.test else '')
     t = cfg.timeout or DEFAULT_TIMEOUT['ds1000']
-    return dict(code=prog, limits=Limits(cpu_s=t, wall_s=t, memory_mb=8192, nproc=64))
+    return dict(code=prog, limits=Limits(cpu_s=t, wall_s=t, memory_mb=8192, nproc=64), env=ctx.get('job_env'))
 
 # %% ../nbs/21_evaluate.ipynb #3364fa18
 def truncate_at_stops(text: str, stops: list[str]) -> str:
@@ -175,9 +197,9 @@ BUILDERS = {'humaneval': build_humaneval, 'mbpp': build_mbpp, 'humaneval+': buil
             'ds1000': build_ds1000, 'multipl-e': build_multipl_e}
 
 # %% ../nbs/21_evaluate.ipynb #98080e8f
-def _settings(benchmark: str, cfg: EvaluateConfig, data_sha: str) -> dict:
+def _settings(benchmark: str, cfg: EvaluateConfig, data_sha: str, env: dict) -> dict:
     return dict(version=EVAL_VERSION, benchmark=benchmark, data_sha256=data_sha, timeout=cfg.timeout,
-                evalplus=(cfg.evalplus_min_time_limit, cfg.evalplus_gt_time_factor))
+                evalplus=(cfg.evalplus_min_time_limit, cfg.evalplus_gt_time_factor), env=env['name'])
 
 def _key(s: Sample, idx: int, settings: dict) -> str:
     "The sample's identity for reuse; texts enter as JSON strings (ASCII): any text hashes, lone surrogates too."
@@ -200,13 +222,13 @@ def _row(s: Sample, idx: int, key: str, p: Problem, verdict: str, reason: str, d
     return {**row.model_dump(), 'key': key, 'subset': _subset(p)}
 
 # %% ../nbs/21_evaluate.ipynb #985c2a47
-def _sandbox_for(benchmark: str, problems: list[Problem], workers: int | None, read_paths=()) -> Sandbox:
-    "One sandbox per evaluation; DS-1000's pre-imports its libraries so each job need not."
-    import importlib.util
+def _sandbox_for(benchmark: str, workers: int | None, env: dict, read_paths=()) -> Sandbox:
+    "One sandbox per evaluation, on the judging Python (`env`); DS-1000's pre-imports its libraries so each job need not."
     wanted = {'ds1000': ['numpy', 'pandas', 'scipy', 'sklearn', 'matplotlib', 'matplotlib.pyplot', 'seaborn'],
               'humaneval+': ['numpy'], 'mbpp+': ['numpy']}.get(benchmark, [])   # EvalPlus' supervisor compares with numpy
-    preload = [m for m in wanted if importlib.util.find_spec(m.split('.')[0])]
-    return Sandbox(workers=workers, preload=preload, read_paths=read_paths)
+    absent = missing_modules(sorted({m.split('.')[0] for m in wanted}), env['python'])
+    preload = [m for m in wanted if m.split('.')[0] not in absent]
+    return Sandbox(workers=workers, preload=preload, read_paths=read_paths, python=env['python'])
 
 def _judge(todo, problems, benchmark, cfg, ctx, sandbox, on_row):
     "Build and run the jobs of `todo` [(sample, idx, key)]; call `on_row` with each result row."
@@ -338,8 +360,10 @@ class _BatchedAppender:
     def __enter__(self): return self
     def __exit__(self, *exc): self.flush(); self.f.close()
 
-def _context(benchmark: str, problems: list[Problem], gt_dir: Path, sandbox: Sandbox) -> dict:
+def _context(benchmark: str, problems: list[Problem], gt_dir: Path, sandbox: Sandbox, env: dict) -> dict:
     ctx = dict(languages=available_languages())
+    if benchmark == 'ds1000': ctx.update(missing_modules=missing_modules(ds1000_modules(problems), env['python']),
+                                         job_env=env.get('job_env'))
     if benchmark in ('humaneval+', 'mbpp+'): ctx['gt'] = evalplus_ground_truth(benchmark, problems, gt_dir, sandbox)
     return ctx
 
@@ -354,19 +378,20 @@ def evaluate_samples(benchmark: str, samples_path: str | os.PathLike, out_dir: s
     data_file = find_benchmark_file(benchmark, data_dir)
     samples = read_samples(samples_path, benchmark, problems)
     out_dir = Path(out_dir); res_path = out_dir / 'results.jsonl'
-    settings = _settings(benchmark, cfg, file_sha256(data_file) if data_file else 'hub')
+    env = judging_env(benchmark)
+    settings = _settings(benchmark, cfg, file_sha256(data_file) if data_file else 'hub', env)
     keyed = [(s, idx, _key(s, idx, settings)) for s, idx in samples]
     if force and res_path.exists(): res_path.unlink()
     with JsonlAppender(res_path) as old: done = {r['key']: r for r in old.rows if 'key' in r}  # (drops a torn last line)
     todo = [x for x in keyed if x[2] not in done]
     gt_dir = _gt_dir(benchmark, data_file, probs); gt_dir.mkdir(parents=True, exist_ok=True)  # before the sandbox binds it
-    with _BatchedAppender(res_path) as app, _sandbox_for(benchmark, probs, cfg.workers, [gt_dir]) as sb:
+    with _BatchedAppender(res_path) as app, _sandbox_for(benchmark, cfg.workers, env, [gt_dir]) as sb:
         if todo:
-            ctx = _context(benchmark, [problems[t] for t in dict.fromkeys(s.task_id for s, _, _ in todo)], gt_dir, sb)
+            ctx = _context(benchmark, [problems[t] for t in dict.fromkeys(s.task_id for s, _, _ in todo)], gt_dir, sb, env)
             _judge(todo, problems, benchmark, cfg, ctx, sb, lambda row: (app.append(row), done.__setitem__(row['key'], row)))
     rows = [done[k] for _, _, k in keyed]
     write_jsonl(res_path, rows)
-    meta = dict(samples=str(samples_path), data_file=str(data_file) if data_file else None, settings=settings,
+    meta = dict(samples=str(samples_path), data_file=str(data_file) if data_file else None, settings=settings, judged_in=env,
                 judged_now=len(todo), reused=len(keyed) - len(todo), elapsed_s=round(time.time() - t0, 2))
     summary = summarize(benchmark, rows, problems, cfg, meta)
     atomic_write_json(out_dir / 'summary.json', summary)

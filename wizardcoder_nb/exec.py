@@ -13,8 +13,8 @@ from .core import Config, WcnbError
 from .sandbox import EXIT_SANDBOX, EXIT_EARLY
 
 # %% auto #0
-__all__ = ['JAVATUPLES', 'LANGUAGES', 'Limits', 'ExecResult', 'Step', 'Language', 'available_languages', 'job_binds', 'Sandbox',
-           'make_job', 'default_sandbox', 'run_program', 'run_programs', 'sandbox_report']
+__all__ = ['JAVATUPLES', 'LANGUAGES', 'Limits', 'ExecResult', 'Step', 'Language', 'available_languages', 'interpreter_info',
+           'job_binds', 'Sandbox', 'make_job', 'default_sandbox', 'run_program', 'run_programs', 'sandbox_report']
 
 # %% ../nbs/20_exec.ipynb #557c5ecb
 class Limits(Config):
@@ -118,20 +118,51 @@ def _tool_root(path: str) -> str:
     "The install folder of the tool at `path` (`<root>/bin/<tool>`, symlinks resolved)."
     return os.path.dirname(os.path.dirname(os.path.realpath(path)))
 
-def job_binds(read_paths: Iterable[str | os.PathLike] = ()) -> tuple[list[str], list[str]]:
-    """(folders the jobs' root holds besides the distribution, those of them on the import path): the interpreter,
-    the import path, toolchains, `read_paths`."""
-    imports = [p for p in sys.path if p and os.path.isdir(p)]
-    python = [sys.base_prefix, sys.prefix, sys.exec_prefix, _tool_root(sys.executable)]
+_PROBE = ('import json, sys; print(json.dumps(dict(executable=sys.executable, version=sys.version.split()[0], '
+          'prefixes=[sys.base_prefix, sys.prefix, sys.exec_prefix], path=[p for p in sys.path if p])))')
+
+def interpreter_info(python: str | None = None) -> dict:
+    "Executable, version, prefixes and import path of the Python at `python` (None: this one, as it is now)."
+    if python is not None: return _other_interpreter(str(python))
+    return dict(executable=sys.executable, version=sys.version.split()[0],
+                prefixes=[sys.base_prefix, sys.prefix, sys.exec_prefix], path=[p for p in sys.path if p])
+
+@functools.lru_cache(maxsize=8)
+def _other_interpreter(python: str) -> dict:
+    "`interpreter_info` of another Python, as it starts by itself (asked once)."
+    try: out = subprocess.run([python, '-c', _PROBE], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e: raise WcnbError(f"{python}: cannot run this Python: {e}") from None
+    if out.returncode: raise WcnbError(f"{python}: not a working Python: {out.stderr.strip()[-300:]}")
+    return json.loads(out.stdout)
+
+def job_binds(read_paths: Iterable[str | os.PathLike] = (), python: str | None = None) -> tuple[list[str], list[str]]:
+    """(folders the jobs' root holds besides the distribution, those of them on the import path): the interpreter
+    (`python`, default this one), its import path, toolchains, `read_paths`."""
+    info = interpreter_info(python)
+    imports = [p for p in info['path'] if os.path.isdir(p)]
+    interp = info['prefixes'] + [_tool_root(info['executable'])]
     tools = [_tool_root(p) for lang in LANGUAGES.values() for t in lang.tools if (p := shutil.which(t))]
     env = dict(_base_env())
-    return python + imports + tools + [env[k] for k in _TOOL_HOMES if k in env] + [str(p) for p in read_paths], imports
+    return interp + imports + tools + [env[k] for k in _TOOL_HOMES if k in env] + [str(p) for p in read_paths], imports
+
+def _server_boot(cfg: dict, python: str | None) -> tuple[str, dict]:
+    """The server's start-up code and config. On this Python it imports the package; on another (`python`) it loads
+    `sandbox.py` (standard library only) by its path, so that Python's jobs see their own import path and nothing of ours."""
+    import wizardcoder_nb.sandbox as sb
+    if python is None:
+        pkg_parent = str(Path(sb.__file__).resolve().parent.parent)
+        return (f'import sys; sys.path.insert(0, {pkg_parent!r}); from wizardcoder_nb.sandbox import serve; serve()',
+                {**cfg, 'sys_path': interpreter_info()['path'] + [pkg_parent]})
+    boot = ('import importlib.util as u; s = u.spec_from_file_location("wcnb_sandbox", '
+            f'{str(Path(sb.__file__).resolve())!r}); m = u.module_from_spec(s); s.loader.exec_module(m); m.serve()')
+    return boot, {**cfg, 'sys_path': interpreter_info(python)['path']}
 
 class _Conn:
     "The harness's side of one fork server: start it, send jobs, resolve their futures."
-    def __init__(self, workers: int, preload: Iterable[str] = (), read_paths: Iterable[str | os.PathLike] = ()):
-        self.workers = workers
-        binds, listable = job_binds(read_paths)   # folders jobs must be able to read
+    def __init__(self, workers: int, preload: Iterable[str] = (), read_paths: Iterable[str | os.PathLike] = (),
+                 python: str | None = None):
+        self.workers, self.python = workers, python
+        binds, listable = job_binds(read_paths, python)   # folders jobs must be able to read
         self.cfg = dict(workers=self.workers, preload=_PRELOAD + list(preload), binds=binds, listable=listable)
         self._lock, self._ids, self._proc, self.isolation = threading.Lock(), itertools.count(), None, {}
         self._pending: dict[int, Future] = {}
@@ -139,13 +170,10 @@ class _Conn:
     def _ensure(self):
         "Start the server if it is not running; wait for its `ready` line."
         if self._proc and self._proc.poll() is None: return
-        import wizardcoder_nb
-        pkg_parent = str(Path(wizardcoder_nb.__file__).resolve().parent.parent)
-        boot = f'import sys; sys.path.insert(0, {pkg_parent!r}); from wizardcoder_nb.sandbox import serve; serve()'
-        cfg = {**self.cfg, 'sys_path': [p for p in sys.path if p] + [pkg_parent]}
+        boot, cfg = _server_boot(self.cfg, self.python)
         import tempfile
         self._err = tempfile.TemporaryFile()   # a file, not a pipe: nobody must have to drain it
-        self._proc = subprocess.Popen([sys.executable, '-S', '-c', boot], stdin=subprocess.PIPE,
+        self._proc = subprocess.Popen([interpreter_info(self.python)['executable'], '-S', '-c', boot], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=self._err, env=_base_env(), start_new_session=True)
         self._proc.stdin.write((json.dumps(cfg) + '\n').encode()); self._proc.stdin.flush()
         line = self._proc.stdout.readline()
@@ -199,10 +227,11 @@ _Conn._reader, _Conn._server_log, _Conn.submit, _Conn.close = _reader, _server_l
 class Sandbox:
     "A pool of fork servers running jobs; use one per run (or the shared default via `default_sandbox()`)."
     def __init__(self, workers: int | None = None, preload: Iterable[str] = (),
-                 read_paths: Iterable[str | os.PathLike] = (), servers: int | None = None):
-        self.workers = workers or os.cpu_count() or 1
+                 read_paths: Iterable[str | os.PathLike] = (), servers: int | None = None,
+                 python: str | None = None):   # the Python that runs Python jobs (default: this one)
+        self.workers, self.python = workers or os.cpu_count() or 1, python
         n = min(self.workers, servers or (self.workers + 1) // 2)
-        self._conns = [_Conn(self.workers // n + (i < self.workers % n), preload, read_paths) for i in range(n)]
+        self._conns = [_Conn(self.workers // n + (i < self.workers % n), preload, read_paths, python) for i in range(n)]
 
     @property
     def isolation(self) -> dict:
@@ -225,14 +254,15 @@ class Sandbox:
 
 # %% ../nbs/20_exec.ipynb #5da353fb
 def make_job(code: str, language: str = 'python', limits: Limits | None = None, files: dict[str, str] | None = None,
-             stdin: str = '', as_main: bool = True, supervisor: bool = False) -> dict:
-    "The job the server runs for `code` in `language` (extra `files` go beside it; `as_main`, `supervisor`: see `sandbox`)."
+             stdin: str = '', as_main: bool = True, supervisor: bool = False, env: dict[str, str] | None = None) -> dict:
+    """The job the server runs for `code` in `language` (extra `files` go beside it, `env` adds to its environment;
+    `as_main`, `supervisor`: see `sandbox`)."""
     if language not in LANGUAGES:
         raise WcnbError(f"language '{language}' is not supported: choose one of {', '.join(LANGUAGES)}")
     lang, limits = LANGUAGES[language], limits or Limits()
     files = {**(files or {}), lang.file: code}
     job = dict(files=files, main=lang.file, steps=[s.model_dump() for s in lang.steps], limits=limits.model_dump(),
-               python=True if language == 'python' else None, env={**_base_env(), **lang.env}, stdin=stdin,
+               python=True if language == 'python' else None, env={**_base_env(), **lang.env, **(env or {})}, stdin=stdin,
                nonce=os.urandom(8).hex(), as_main=as_main, supervisor=supervisor)
     if why := _unrunnable(files, stdin): job['invalid'] = why
     return job
