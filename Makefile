@@ -22,17 +22,21 @@ help:
 	@echo "make ds1000-env  # build DS-1000's pinned interpreter environment (once; make test does it too)"
 	@echo "make data   # fetch the restricted data that cannot ship (released generations, Code Alpaca) where online"
 
-# Debian toolchains for MultiPL-E (g++, java + javatuples, node, go, rustc, bash, perl's Test::Deep), Chromium for the docs test and
+# Debian toolchains for MultiPL-E (g++, java + javatuples, node, go, rustc, bash, perl's Test::Deep, php, lua + luaunit, ruby, R,
+# racket, scala, mono's mcs, gdc, typescript; Swift and Julia have no Debian 12 package), Chromium for the docs test and
 # MathJax for the docs site's formulas (served locally).
 # Installed only where missing and only when we can (root + apt); otherwise `wcnb doctor` shows what is absent.
 toolchains: $(VENV)/.wcnb-toolchains
 $(VENV)/.wcnb-toolchains:
 	@mkdir -p $(VENV)
 	@missing=""; \
-	for pair in g++:g++ javac:default-jdk-headless node:nodejs go:golang-go rustc:rustc chromium:chromium; do \
+	for pair in g++:g++ javac:default-jdk-headless node:nodejs go:golang-go rustc:rustc chromium:chromium \
+	            php:php-cli lua5.4:lua5.4 ruby:ruby Rscript:r-base-core racket:racket scala:scala mcs:mono-mcs gdc:gdc \
+	            tsc:node-typescript; do \
 	  cmd=$${pair%%:*}; pkg=$${pair##*:}; command -v $$cmd >/dev/null || missing="$$missing $$pkg"; done; \
 	[ -f /usr/share/java/javatuples.jar ] || missing="$$missing libjavatuples-java"; \
 	perl -MTest::Deep -e 1 2>/dev/null || missing="$$missing libtest-deep-perl"; \
+	[ -f /usr/share/lua/5.4/luaunit.lua ] || missing="$$missing lua-unit"; \
 	[ -f /usr/share/javascript/mathjax/MathJax.js ] || missing="$$missing libjs-mathjax"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from wizardcoder_nb.core import WcnbError, read_jsonl, write_jsonl
 from wizardcoder_nb.data import load_benchmark
-from wizardcoder_nb.exec import available_languages
-from wizardcoder_nb.evaluate import evaluate_samples, cli_evaluate, judging_env, pass_at_k
+from wizardcoder_nb.exec import LANGUAGES, available_languages
+from wizardcoder_nb.evaluate import evaluate_samples, cli_evaluate, judging_env, pass_at_k, wrong_constant
 
 DATA = None  # the benchmark files shipped with the package (a data dir would override them)
 
@@ -177,6 +177,106 @@ def test_multipl_e_correct_passes_wrong_fails(tmp_path, lang):
     rows = list(read_jsonl(tmp_path / 'results.jsonl'))
     assert [r['verdict'] for r in rows] == ['passed', 'failed'], rows
     assert s['subsets'][lang]['pass_at_k']['1']['value'] == 0.5
+
+
+# Hand-written MultiPL-E completions, (right, wrong) per problem: with STRLEN above, three problems for every language
+# (PHP's strlen clashes with PHP's own builtin in every completion, so PHP has fib instead).
+SOLUTIONS = {
+    'cpp': {'HumanEval_53_add': ('    return x + y;\n}\n', '    return x - y;\n}\n'),
+            'HumanEval_13_greatest_common_divisor': ('    while (b != 0) { long t = b; b = a % b; a = t; }\n    return a;\n}\n',
+                                                     '    return std::min(a, b);\n}\n')},
+    'java': {'HumanEval_53_add': ('        return x + y;\n    }\n', '        return x - y;\n    }\n'),
+             'HumanEval_13_greatest_common_divisor': ('        return b == 0 ? a : greatestCommonDivisor(b, a % b);\n    }\n',
+                                                      '        return Math.min(a, b);\n    }\n')},
+    'js': {'HumanEval_53_add': ('  return x + y;\n}\n', '  return x - y;\n}\n'),
+           'HumanEval_13_greatest_common_divisor': ('  while (b !== 0) { [a, b] = [b, a % b]; }\n  return a;\n}\n',
+                                                    '  return Math.min(a, b);\n}\n')},
+    'go': {'HumanEval_53_add': ('    return x + y\n}\n', '    return x - y\n}\n'),
+           'HumanEval_13_greatest_common_divisor': ('    for b != 0 {\n        a, b = b, a%b\n    }\n    return a\n}\n',
+                                                    '    return a * b\n}\n')},
+    'rs': {'HumanEval_53_add': ('    x + y\n}\n', '    x - y\n}\n'),
+           'HumanEval_13_greatest_common_divisor': ('    if b == 0 { a } else { greatest_common_divisor(b, a % b) }\n}\n',
+                                                    '    a.min(b)\n}\n')},
+    'sh': {'HumanEval_53_add': ('    echo $(( $1 + $2 ))\n}\n', '    echo $(( $1 - $2 ))\n}\n'),
+           'HumanEval_13_greatest_common_divisor': ('    local a=$1 b=$2 t\n    while (( b != 0 )); do t=$b; b=$(( a % b )); a=$t; done\n    echo $a\n}\n',
+                                                    '    echo 1\n}\n')},
+    'pl': {'HumanEval_53_add': ('    return $x + $y;\n}\n', '    return $x - $y;\n}\n'),
+           'HumanEval_13_greatest_common_divisor': ('    ($a, $b) = ($b, $a % $b) while $b;\n    return $a;\n}\n',
+                                                    '    return $a < $b ? $a : $b;\n}\n')},
+    'php': {'HumanEval_53_add': ('    return $x + $y;\n}\n', '    return $x - $y;\n}\n'),
+            'HumanEval_13_greatest_common_divisor': ('    while ($b != 0) { [$a, $b] = [$b, $a % $b]; }\n    return $a;\n}\n',
+                                                     '    return 1;\n}\n'),
+            'HumanEval_55_fib': ('    [$a, $b] = [0, 1];\n    for ($i = 0; $i < $n; $i++) { [$a, $b] = [$b, $a + $b]; }\n    return $a;\n}\n',
+                                 '    return $n;\n}\n')},
+    'lua': {'HumanEval_23_strlen': ('    return #string\nend\n', '    return #string - 1\nend\n'),
+            'HumanEval_53_add': ('    return x + y\nend\n', '    return x * y\nend\n'),
+            'HumanEval_13_greatest_common_divisor': ('    while b ~= 0 do\n        a, b = b, a % b\n    end\n    return a\nend\n',
+                                                     '    return math.min(a, b)\nend\n')},
+    'rb': {'HumanEval_23_strlen': ('  string.length\nend\n', '  string.length + 1\nend\n'),
+           'HumanEval_53_add': ('  x + y\nend\n', '  x - y\nend\n'),
+           'HumanEval_13_greatest_common_divisor': ('  a.gcd(b)\nend\n', '  [a, b].min\nend\n')},
+    'r': {'HumanEval_23_strlen': ('    nchar(string)\n}\n', '    length(string)\n}\n'),
+          'HumanEval_53_add': ('    x + y\n}\n', '    x - y\n}\n'),
+          'HumanEval_13_greatest_common_divisor': ('    while (b != 0) { t <- b; b <- a %% b; a <- t }\n    a\n}\n', '    min(a, b)\n}\n')},
+    'rkt': {'HumanEval_23_strlen': ('  (string-length string))\n', '  (+ 1 (string-length string)))\n'),
+            'HumanEval_53_add': ('  (+ x y))\n', '  (- x y))\n'),
+            'HumanEval_13_greatest_common_divisor': ('  (gcd a b))\n', '  (min a b))\n')},
+    'scala': {'HumanEval_23_strlen': ('        string.length.toLong\n    }\n', '        string.length.toLong + 1\n    }\n'),
+              'HumanEval_53_add': ('        x + y\n    }\n', '        x - y\n    }\n'),
+              'HumanEval_13_greatest_common_divisor': ('        if (b == 0) a else greatestCommonDivisor(b, a % b)\n    }\n',
+                                                       '        math.min(a, b)\n    }\n')},
+    'cs': {'HumanEval_23_strlen': ('        return str.Length;\n    }\n', '        return str.Length + 1;\n    }\n'),
+           'HumanEval_53_add': ('        return x + y;\n    }\n', '        return x - y;\n    }\n'),
+           'HumanEval_13_greatest_common_divisor': ('        while (b != 0) { long t = b; b = a % b; a = t; }\n        return a;\n    }\n',
+                                                    '        return Math.Min(a, b);\n    }\n')},
+    'd': {'HumanEval_23_strlen': ('{\n    return string.length;\n}\n', '{\n    return string.length + 1;\n}\n'),
+          'HumanEval_53_add': ('{\n    return x + y;\n}\n', '{\n    return x - y;\n}\n'),
+          'HumanEval_13_greatest_common_divisor': ('{\n    while (b != 0) { auto t = b; b = a % b; a = t; }\n    return a;\n}\n',
+                                                   '{\n    return a < b ? a : b;\n}\n')},
+    'ts': {'HumanEval_23_strlen': ('  return string.length;\n}\n', '  return string.length + 1;\n}\n'),
+           'HumanEval_53_add': ('  return x + y;\n}\n', '  return x - y;\n}\n'),
+           'HumanEval_13_greatest_common_divisor': ('  while (b !== 0) { [a, b] = [b, a % b]; }\n  return a;\n}\n',
+                                                    '  return Math.min(a, b);\n}\n')},
+}
+
+
+@pytest.mark.parametrize('lang', sorted(SOLUTIONS))
+def test_multipl_e_solutions_pass_wrong_ones_fail(tmp_path, lang):
+    if not available_languages().get(lang): pytest.skip(f'no {lang} toolchain')
+    sols = SOLUTIONS[lang]
+    rows = [dict(task_id=t, completion=c) for t, pair in sols.items() for c in pair]
+    s, _ = run(tmp_path, f'multipl-e-{lang}', rows)
+    got = [(r['task_id'], r['verdict']) for r in read_jsonl(tmp_path / 'results.jsonl')]
+    assert got == [(t, v) for t in sols for v in ('passed', 'failed')], list(read_jsonl(tmp_path / 'results.jsonl'))
+
+
+def test_multipl_e_compile_and_syntax_errors_say_so(tmp_path):
+    "A program its compiler refuses reads `compile error: ...`; one its interpreter cannot parse, `syntax error: ...`."
+    cases = {'ts': ('  return "x" * true;\n}\n', 'compile error'), 'd': ('{\n    return undefined_name;\n}\n', 'compile error'),
+             'cs': ('        return nope;\n    }\n', 'compile error'), 'php': ('    return $x +;\n}\n', 'syntax error'),
+             'rb': ('  x +\nend\nend\n', 'syntax error'), 'r': ('    x + + }\n}\n', 'syntax error')}
+    for lang, (completion, want) in cases.items():
+        if not available_languages().get(lang): continue
+        (tmp_path / lang).mkdir()
+        _, res = run(tmp_path / lang, f'multipl-e-{lang}', [dict(task_id='HumanEval_53_add', completion=completion)])
+        r = res['HumanEval_53_add']
+        assert r['verdict'] == 'failed' and r['reason'].startswith(want), (lang, r)
+
+
+MULTIPL_E_RUNNABLE = [l for l in LANGUAGES if l != 'python']
+
+
+@pytest.mark.parametrize('lang', MULTIPL_E_RUNNABLE)
+def test_multipl_e_wrong_constant_passes_nothing(tmp_path, lang):
+    """A stub returning a constant (its type's default, or 0) passes no problem: the tests test. Fast: 6 problems per
+    language drawn with a fixed seed; every problem with WCNB_SLOW_TESTS=1 (recorded in nbs/21_evaluate.ipynb)."""
+    if not available_languages().get(lang): pytest.skip(f'no {lang} toolchain')
+    ps = problems(f'multipl-e-{lang}')
+    if not os.environ.get('WCNB_SLOW_TESTS'): ps = random.Random(lang).sample(ps, 6)
+    s, res = run(tmp_path, f'multipl-e-{lang}', [dict(task_id=p.task_id, completion=wrong_constant(p)) for p in ps])
+    assert s['verdicts'].get('passed', 0) == 0, [r for r in res.values() if r['verdict'] == 'passed']
+    compile_errors = [r for r in res.values() if r['reason'].startswith('compile error')]
+    assert len(compile_errors) <= max(1, len(ps) // 20), compile_errors   # a stub that does not build tests nothing
 
 
 def test_resume_reuses_and_force_rejudges(tmp_path):

@@ -102,6 +102,39 @@ assert "succeeded" not in errors
     assert not Path('/etc/wcnb-pwned').exists()
 
 
+# Compile-time reads of a file outside the job: the compiler runs in the job's world too, so a source naming a
+# host file (here under the test's own tmp folder, which no job can see) gets none of its content into any output.
+# Where a language has no compile-time include, the program reads it at run time instead.
+SECRET_READERS = {
+    'cpp': '#include "{p}"\nint main() {{ return 0; }}\n',
+    'rs': 'fn main() {{ print!("{{}}", include_str!("{p}")); }}\n',
+    'd': 'import std.stdio;\nvoid main() {{ write(import("{p}")); }}\n',
+    'ts': '/// <reference path="{p}" />\ndeclare var require: any;\nconsole.log(require("fs").readFileSync("{p}", "utf8"));\n',
+    'go': 'package main\nimport ("fmt"; "os"; "testing")\nfunc TestX(t *testing.T) {{ b, err := os.ReadFile("{p}"); fmt.Print(string(b), err) }}\n',
+    'java': 'import java.nio.file.*;\nclass Problem {{ public static void main(String[] a) throws Exception {{ '
+            'System.out.print(Files.readString(Path.of("{p}"))); }} }}\n',
+    'cs': 'class Problem {{ static void Main() {{ System.Console.Write(System.IO.File.ReadAllText("{p}")); }} }}\n',
+    'scala': 'object Problem {{ def main(a: Array[String]) = print(scala.io.Source.fromFile("{p}").mkString) }}\n',
+}
+
+
+@pytest.mark.parametrize('lang', sorted(SECRET_READERS))
+def test_compile_time_include_reads_nothing_outside(sb, tmp_path, lang):
+    from wizardcoder_nb.exec import available_languages
+    if not available_languages().get(lang): pytest.skip(f'no {lang} toolchain')
+    secret = f'wcnb_secret_{uuid.uuid4().hex}'
+    path = tmp_path / ('secret.d.ts' if lang == 'ts' else 'secret.txt')
+    text = f'declare const {secret}: number;\n' if lang == 'ts' else f'const {secret} = 1;\n{secret}\n'   # ts: a valid .d.ts
+    path.write_text(text); path.chmod(0o644)   # readable by anyone who can reach it
+    lim = Limits(cpu_s=30, wall_s=90, memory_mb=4096)
+    r = run_program(SECRET_READERS[lang].format(p=path), lang, lim, sandbox=sb)
+    for text in (r.stdout, r.stderr, r.reason): assert secret not in text, (lang, r)
+    if lang != 'd':   # the control: the same reader does show a file inside the job (D's import needs -J, never given)
+        inside = run_program(SECRET_READERS[lang].format(p=path.name), lang, lim, files={path.name: path.read_text()}, sandbox=sb)
+        assert secret in inside.stdout + inside.stderr, (lang, inside)
+    still_works(sb)
+
+
 def test_no_network(sb):
     srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(1); srv.settimeout(3)
     port = srv.getsockname()[1]

@@ -95,6 +95,16 @@ STRLEN = {  # full-program chat answers to MultiPL-E's HumanEval_23_strlen: righ
            'string.len() as isize', '0'),
     'cpp': ("```cpp\n#include <string>\nlong string_length(std::string string) {{\n    return {};\n}}\n\nint main() {{ return 0; }}\n```",
             'string.size()', '0'),
+    'lua': ("```lua\nlocal function strlen(string)\n    return {}\nend\n\nprint(strlen('abc'))\n```", '#string', '0'),
+    'rb': ("```ruby\ndef strlen(string)\n  {}\nend\n\nputs strlen('abc')\n```", 'string.length', '0'),
+    'r': ("```r\nstrlen <- function(string) {{\n    {}\n}}\n```", 'nchar(string)', '0'),
+    'rkt': ("```racket\n#lang racket\n(define (strlen string)\n  {})\n\n(strlen \"abc\")\n```", '(string-length string)', '0'),
+    'scala': ("```scala\nobject Problem {{\n    def strlen(string : String) : Long = {{\n        {}\n    }}\n"
+              "    def main(args: Array[String]) = println(strlen(\"ab\"))\n}}\n```", 'string.length.toLong', '0L'),
+    'cs': ("```csharp\nclass Problem {{\n    public static long Strlen(string str) {{\n        return {};\n    }}\n"
+           "    public static void Main(string[] args) {{ }}\n}}\n```", 'str.Length', '0'),
+    'd': ("```d\nlong strlen(string string)\n{{\n    return {};\n}}\n\nvoid main() {{}}\n```", 'string.length', '0'),
+    'ts': ("```typescript\nfunction strlen(string: string): number {{\n  return {};\n}}\n```", 'string.length', '0'),
 }
 
 @pytest.mark.parametrize('lang', list(STRLEN))

@@ -61,9 +61,11 @@ def _version(mod: str) -> str | None:
     except Exception: return None
 
 def toolchain_report() -> dict:
-    "Each MultiPL-E language → whether its toolchain and test libraries are here (the sandbox's own `LANGUAGES`)."
-    from wizardcoder_nb.exec import available_languages
-    return {k: ok for k, ok in available_languages().items() if k != 'python'}
+    """Each MultiPL-E language → whether its toolchain and test libraries are here (the sandbox's own `LANGUAGES`),
+    or why the sandbox cannot run it at all (`exec.NOT_RUNNABLE`)."""
+    from wizardcoder_nb.exec import available_languages, NOT_RUNNABLE
+    return {**{k: ok for k, ok in available_languages().items() if k != 'python'},
+            **{k: f'cannot run: {why}' for k, why in NOT_RUNNABLE.items()}}
 
 def gpu_report() -> dict:
     "torch version, CUDA availability and device names."

@@ -12,16 +12,16 @@ from .core import (WcnbError, Config, Problem, Sample, Result, JsonlAppender, at
                                  atomic_write_bytes, read_jsonl, write_jsonl, parse_record, stable_hash, file_sha256,
                                  wcnb_home)
 from .data import load_benchmark, find_benchmark_file, benchmark_source
-from .exec import Limits, ExecResult, Sandbox, run_programs, available_languages
+from .exec import Limits, ExecResult, Sandbox, run_programs, available_languages, NOT_RUNNABLE
 from .benchenv import env_status
 from .evalplus import job_program, check_verdict
 
 # %% auto #0
-__all__ = ['DEFAULT_TIMEOUT', 'EVAL_VERSION', 'BUILDERS', 'EvaluateConfig', 'read_samples', 'build_humaneval', 'build_mbpp',
-           'ds1000_postprocess', 'ds1000_modules', 'missing_modules', 'judging_env', 'build_ds1000',
-           'truncate_at_stops', 'build_multipl_e', 'evalplus_ground_truth', 'build_evalplus', 'pass_at_k',
-           'bootstrap_ci', 'task_counts', 'pass_at_k_table', 'task_pass_rates', 'paired_test', 'summarize',
-           'format_summary', 'evaluate_samples', 'cli_evaluate']
+__all__ = ['DEFAULT_TIMEOUT', 'EVAL_VERSION', 'STDERR_FAILS', 'BUILDERS', 'EvaluateConfig', 'read_samples', 'build_humaneval',
+           'build_mbpp', 'ds1000_postprocess', 'ds1000_modules', 'missing_modules', 'judging_env', 'build_ds1000',
+           'truncate_at_stops', 'build_multipl_e', 'multipl_e_verdict', 'wrong_constant', 'evalplus_ground_truth',
+           'build_evalplus', 'pass_at_k', 'bootstrap_ci', 'task_counts', 'pass_at_k_table', 'task_pass_rates',
+           'paired_test', 'summarize', 'format_summary', 'evaluate_samples', 'cli_evaluate']
 
 # %% ../nbs/21_evaluate.ipynb #86618a15
 class EvaluateConfig(Config):
@@ -129,10 +129,59 @@ def truncate_at_stops(text: str, stops: list[str]) -> str:
     return text[:cut]
 
 def build_multipl_e(p: Problem, s: Sample, cfg: EvaluateConfig, ctx: dict) -> dict | str:
+    if p.language in NOT_RUNNABLE: return f'{p.language} cannot run here: {NOT_RUNNABLE[p.language]}'
     if not ctx['languages'].get(p.language): return f'toolchain for {p.language} not installed'
     body = s.solution if s.solution is not None else p.prompt + truncate_at_stops(s.completion, p.meta.get('stop_tokens', []))
     t = cfg.timeout or DEFAULT_TIMEOUT['multipl-e']
-    return dict(code=body + '\n' + p.test, language=p.language, limits=Limits(cpu_s=t, wall_s=t + 10, memory_mb=4096, nproc=64))
+    wall = t + 10 + _SLOW_START.get(p.language, 0)
+    return dict(code=body + '\n' + p.test, language=p.language, limits=Limits(cpu_s=t, wall_s=wall, memory_mb=4096, nproc=64))
+
+# wall seconds a language's two JVM (or mono) starts may wait for a core on a busy machine; CPU time stays the budget
+_SLOW_START = {'scala': 30}
+
+# MultiPL-E's evaluators pass a run that exits 0 only with nothing on stderr where a failed check still exits 0
+# (rackunit, mono's Debug.Assert) and for Scala (its evaluator's rule)
+STDERR_FAILS = {'rkt', 'cs', 'scala'}
+# what an interpreter prints for a program it cannot parse (MultiPL-E's `SyntaxError` patterns)
+_SYNTAX = {'php': 'Parse error', 'r': 'Error: unexpected', 'rkt': 'read-syntax', 'rb': 'syntax error', 'lua': ' near '}
+
+def _error_lines(text: str, n: int = 3) -> str:
+    "The first `n` lines of an error report that say something (rackunit's dashes left out), joined, short."
+    lines = [l.strip() for l in text.splitlines() if l.strip().strip('-')]
+    return '; '.join(lines[:n])[:200]
+
+def multipl_e_verdict(language: str, r: ExecResult) -> tuple[str, str]:
+    "(verdict, reason) of a MultiPL-E run: the sandbox's, read as MultiPL-E's evaluator for `language` reads it."
+    err = r.stderr.strip()
+    if r.verdict == 'passed' and language in STDERR_FAILS and err: return 'failed', f'check failed: {_error_lines(err)}'
+    if r.reason.startswith('compile error') and not err and r.stdout.strip():   # tsc reports on stdout
+        return r.verdict, f'compile error: {_error_lines(r.stdout, 1)}'
+    if r.verdict != 'failed' or r.reason.startswith('compile error'): return r.verdict, r.reason
+    if (pat := _SYNTAX.get(language)) and (line := next((l for l in err.splitlines() if pat in l), '')):
+        return 'failed', f'syntax error: {line.strip()[:200]}'
+    if not err and r.stdout.strip(): return 'failed', f'{r.reason}: {_error_lines(r.stdout)}'   # luaunit reports on stdout
+    return r.verdict, r.reason
+
+# %% ../nbs/21_evaluate.ipynb #43ae0965
+_JAVA_DEFAULTS = {'long': '0l', 'int': '0', 'boolean': 'false', 'float': '0.0f', 'double': '0.0'}
+
+def _signature_type(p: Problem, pattern: str) -> str:
+    "The return type in the prompt's last line (the function's signature), by `pattern`'s first group."
+    return re.search(pattern, p.prompt.rstrip().splitlines()[-1]).group(1).strip()
+
+def wrong_constant(p: Problem) -> str:
+    "A completion of MultiPL-E problem `p` whose function returns a constant: its type's default, or `0` if untyped."
+    body = {'cpp': '    return {};\n}', 'rs': '    Default::default()\n}', 'cs': '        return default;\n    }',
+            'd': '{\n    return typeof(return).init;\n}', 'js': '  return 0;\n}', 'ts': '  return 0 as any;\n}',
+            'php': '    return 0;\n}', 'pl': '    return 0;\n}', 'sh': '    echo 0\n}', 'lua': '    return 0\nend',
+            'rb': '  0\nend', 'r': '  0\n}', 'rkt': '  0)'}.get(p.language)
+    typed = {'java': r'public static (.+?) \w+\(', 'go': r'\) (.+) \{$', 'scala': r'\) : (.+) = \{$'}
+    t = _signature_type(p, typed[p.language]) if p.language in typed else ''
+    if p.language == 'java': body = f"        return {_JAVA_DEFAULTS.get(t, 'null')};\n    }}"
+    if p.language == 'go': body = f"    var zero {t}\n    return zero\n}}"
+    if p.language == 'scala': body = f"        null.asInstanceOf[{t}]\n    }}"
+    if body is None: raise WcnbError(f'wrong_constant: no stub for {p.language}')
+    return body + '\n'
 
 # %% ../nbs/21_evaluate.ipynb #54b61fb0
 def _gt_dir(benchmark: str, data_file: Path | None, problems: list[Problem]) -> Path:
@@ -213,6 +262,7 @@ def _subset(p: Problem) -> str | None:
 def _result_row(s: Sample, idx: int, key: str, p: Problem, r: ExecResult | str) -> dict:
     "The row saved for one sample: skipped (`r` says why), or the sandbox's verdict (EvalPlus: its supervisor's)."
     if isinstance(r, str): return _row(s, idx, key, p, 'skipped', r)
+    if p.benchmark.startswith('multipl-e-'): return _row(s, idx, key, p, *multipl_e_verdict(p.language, r), r.duration)
     if p.benchmark not in ('humaneval+', 'mbpp+'): return _row(s, idx, key, p, r.verdict, r.reason, r.duration)
     verdict, reason, base = check_verdict(r.verdict, r.reason, r.report)
     return {**_row(s, idx, key, p, verdict, reason, r.duration), 'base_passed': base}
@@ -382,7 +432,8 @@ def evaluate_samples(benchmark: str, samples_path: str | os.PathLike, out_dir: s
     settings = _settings(benchmark, cfg, file_sha256(data_file) if data_file else 'hub', env)
     keyed = [(s, idx, _key(s, idx, settings)) for s, idx in samples]
     if force and res_path.exists(): res_path.unlink()
-    with JsonlAppender(res_path) as old: done = {r['key']: r for r in old.rows if 'key' in r}  # (drops a torn last line)
+    # (drops a torn last line); skipped rows are judged again: the toolchain or library they missed may be here now
+    with JsonlAppender(res_path) as old: done = {r['key']: r for r in old.rows if 'key' in r and r['verdict'] != 'skipped'}
     todo = [x for x in keyed if x[2] not in done]
     gt_dir = _gt_dir(benchmark, data_file, probs); gt_dir.mkdir(parents=True, exist_ok=True)  # before the sandbox binds it
     with _BatchedAppender(res_path) as app, _sandbox_for(benchmark, cfg.workers, env, [gt_dir]) as sb:

@@ -13,8 +13,9 @@ from .core import Config, WcnbError
 from .sandbox import EXIT_SANDBOX, EXIT_EARLY
 
 # %% auto #0
-__all__ = ['JAVATUPLES', 'LANGUAGES', 'Limits', 'ExecResult', 'Step', 'Language', 'available_languages', 'interpreter_info',
-           'job_binds', 'Sandbox', 'make_job', 'default_sandbox', 'run_program', 'run_programs', 'sandbox_report']
+__all__ = ['JAVATUPLES', 'LANGUAGES', 'NOT_RUNNABLE', 'Limits', 'ExecResult', 'Step', 'Language', 'available_languages',
+           'interpreter_info', 'job_binds', 'Sandbox', 'make_job', 'default_sandbox', 'run_program', 'run_programs',
+           'sandbox_report']
 
 # %% ../nbs/20_exec.ipynb #557c5ecb
 class Limits(Config):
@@ -76,6 +77,34 @@ LANGUAGES: dict[str, Language] = {
     'sh': Language(file='main.sh', tools=['bash'], steps=[Step(argv=['bash', 'main.sh'])]),
     'pl': Language(file='main.pl', tools=['perl'], check=['perl', '-MTest::Deep', '-e', '1'],   # MultiPL-E's tests use Test::Deep
                    steps=[Step(argv=['perl', 'main.pl'])]),
+    # PHP's CLI shows errors on stdout by default: on stderr they name the failure in the verdict's reason
+    'php': Language(file='main.php', tools=['php'], steps=[Step(argv=['php', '-d', 'display_errors=stderr', 'main.php'])]),
+    'lua': Language(file='main.lua', tools=['lua5.4'], check=['lua5.4', '-e', 'require("luaunit")'],   # tests use luaunit
+                    steps=[Step(argv=['lua5.4', 'main.lua'])]),
+    # `require "test/unit"` alone would run (no) tests at exit and fail: the check loads only its test case
+    'rb': Language(file='main.rb', tools=['ruby'], check=['ruby', '-e', 'require "test/unit/testcase"'],
+                   steps=[Step(argv=['ruby', 'main.rb'])]),
+    'r': Language(file='main.r', tools=['Rscript'], steps=[Step(argv=['Rscript', '--vanilla', 'main.r'])], env={'HOME': '/tmp'}),
+    'rkt': Language(file='main.rkt', tools=['racket'], check=['racket', '-l', 'racket/base', '-l', 'rackunit', '-e', '1'],
+                    steps=[Step(argv=['racket', 'main.rkt'], memory_mb=0, nproc=64)],   # Chez Scheme reserves address space
+                    env={'HOME': '/tmp', 'PLTUSERHOME': '/tmp'}),
+    # plain scalac then the runner, no compile daemon (`-nc`); both are JVMs, sized like Java's
+    'scala': Language(file='Problem.scala', tools=['scalac', 'scala'], steps=[
+        Step(argv=['scalac', '-d', '.', 'Problem.scala'], memory_mb=0, nproc=64),
+        Step(argv=['scala', '-nc', '-cp', '.', 'Problem'], memory_mb=0, nproc=64)],
+        env={'HOME': '/tmp', 'JAVA_OPTS': ' '.join(_JVM)}),
+    # MultiPL-E's tests use Debug.Assert: live only with DEBUG defined; mono reports a failed one on stderr (see evaluate).
+    # mcs stands in for their csc (Roslyn): at its newest language version, as models write current C#
+    'cs': Language(file='main.cs', tools=['mcs', 'mono'], steps=[
+        Step(argv=['mcs', '-langversion:latest', '-d:DEBUG', '-r:System.Numerics.dll', '-out:main.exe', 'main.cs'], memory_mb=0, nproc=64),
+        Step(argv=['mono', 'main.exe'], memory_mb=0, nproc=64)],
+        env={'HOME': '/tmp', 'XDG_CONFIG_HOME': '/tmp/.config', 'MONO_TRACE_LISTENER': 'Console.Error'}),
+    # MultiPL-E runs `rdmd -unittest -main`; its tests hold an empty `main`, so gdc's unittest build is the same program
+    'd': Language(file='main.d', tools=['gdc'], steps=[
+        Step(argv=['gdc', '-funittest', '-o', 'main', 'main.d'], memory_mb=0), Step(argv=['./main'])]),
+    'ts': Language(file='main.ts', tools=['tsc', 'node'], steps=[   # a type error fails the compile step, as in MultiPL-E
+        Step(argv=['tsc', '--target', 'esnext', 'main.ts'], memory_mb=0, nproc=32),
+        Step(argv=['node', '--max-old-space-size=512', 'main.js'], memory_mb=0, nproc=32)]),
 }
 
 @functools.lru_cache(maxsize=None)
@@ -87,6 +116,9 @@ def _language_ok(name: str) -> bool:
 def available_languages() -> dict[str, bool]:
     "Each language → whether its toolchain (and the libraries MultiPL-E's tests use) is installed here."
     return {k: _language_ok(k) for k in LANGUAGES}
+
+# %% ../nbs/20_exec.ipynb #5fcc9bf7
+NOT_RUNNABLE: dict[str, str] = {'swift': 'no Debian 12 package', 'jl': 'no Debian 12 package'}   # MultiPL-E language → why
 
 # %% ../nbs/20_exec.ipynb #a10bfffc
 # what tests import; each costs every job a little (the forking process is bigger) and saves an import in those that use it
