@@ -7,7 +7,7 @@ import pytest
 from wizardcoder_nb.core import WcnbError, read_jsonl, write_jsonl
 from wizardcoder_nb.data import load_benchmark
 from wizardcoder_nb.exec import LANGUAGES, available_languages
-from wizardcoder_nb.evaluate import evaluate_samples, cli_evaluate, judging_env, pass_at_k, wrong_constant
+from wizardcoder_nb.evaluate import evaluate_samples, cli_evaluate, format_summary, judging_env, pass_at_k, wrong_constant
 
 DATA = None  # the benchmark files shipped with the package (a data dir would override them)
 
@@ -121,6 +121,7 @@ def test_ds1000_reference_solutions_pass_in_the_pinned_environment(tmp_path):
     s, res = run(tmp_path / 'ok', 'ds1000', [dict(task_id=int(p.task_id), completion=p.canonical_solution) for p in sel])
     assert s['verdicts'] == {'passed': len(sel)}, {t: r['reason'] for t, r in res.items() if r['verdict'] != 'passed'}
     assert s['judged_in']['name'] == env['name'] and s['judged_in']['version'].startswith('3.10')
+    assert f"judged in {env['name']} (Python 3.10" in format_summary(s)
     s, _ = run(tmp_path / 'bad', 'ds1000', [dict(task_id=p.task_id, completion='result = None\n') for p in sel])
     assert s['verdicts'] == {'failed': len(sel)}
 
@@ -154,6 +155,7 @@ def test_ds1000_without_its_environment_says_so(tmp_path, monkeypatch):
     sel = [p for p in problems('ds1000') if p.meta['library'] == 'Numpy'][:2]
     s, _ = run(tmp_path, 'ds1000', [dict(task_id=p.task_id, completion=p.canonical_solution) for p in sel])
     assert s['judged_in']['name'] == 'project' and 'make ds1000-env' in s['judged_in']['note']
+    assert 'judged in project (Python ' in format_summary(s)
     assert s['verdicts'] == {'passed': 2}
 
 

@@ -391,6 +391,8 @@ def format_summary(s: dict) -> str:
     lines = [f"{s['benchmark']}: {s['n_samples']} samples on {s['n_tasks_with_samples']}/{s['n_tasks']} tasks "
              f"({', '.join(f'{k} {v}' for k, v in sorted(s['verdicts'].items()))})",
              f"  {'all':<14}{pk(s['pass_at_k'])}"]
+    if (env := s.get('judged_in')) and (env['name'] != 'project' or s['benchmark'] == 'ds1000'):   # a pinned env, or its absence
+        lines.append(f"  judged in {env['name']} (Python {env['version']})" + (f": {env['note']}" if env.get('note') else ''))
     if 'base_pass_at_k' in s: lines.append(f"  {'base tests':<14}{pk(s['base_pass_at_k'])}")
     lines += [f"  {name:<14}{pk(v['pass_at_k'])}  ({v['n_tasks']} tasks)" for name, v in s['subsets'].items()]
     lines += [f"  pass@{k} not reported: {why}" for k, why in s['not_reported'].items()]
