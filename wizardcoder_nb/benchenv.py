@@ -10,6 +10,7 @@ from typing import Callable
 import typer
 from pydantic import BaseModel
 from .core import WcnbError, atomic_write_json, stable_hash, wcnb_home
+from .data import shipped_dir
 
 # %% auto #0
 __all__ = ['SEABORN_DATA', 'ENVS', 'DataFile', 'EnvSpec', 'env_spec', 'pins_file', 'pins_text', 'pins', 'envs_dir', 'env_dir',
@@ -50,9 +51,7 @@ def env_spec(name: str) -> EnvSpec:
     if name not in ENVS: raise WcnbError(f"environment '{name}' is not known: choose one of {', '.join(ENVS)}")
     return ENVS[name]
 
-def pins_file(spec: EnvSpec) -> Path:
-    from importlib.resources import files
-    return Path(str(files('wizardcoder_nb'))) / 'resources' / 'envs' / spec.pins
+def pins_file(spec: EnvSpec) -> Path: return shipped_dir().parent / 'envs' / spec.pins   # beside the shipped benchmarks
 
 def pins_text(spec: EnvSpec) -> str: return pins_file(spec).read_text()
 
@@ -135,16 +134,14 @@ def build_env(name: str = 'ds1000', force: bool = False, log: Callable = print, 
             rec['data'] = fetch_env_data(spec, final, data_from); atomic_write_json(final / 'env.json', rec)
         log(f'{name}: built already at {final}'); return rec
     t0, python, why = time.time(), *find_python(spec.python)
-    tmp = final.with_name(final.name + '.building'); shutil.rmtree(tmp, ignore_errors=True); tmp.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(final, ignore_errors=True); final.parent.mkdir(parents=True, exist_ok=True)
     log(f'{name}: building {final} with {python}' + (f' ({why})' if why else ''))
-    subprocess.run([python, '-m', 'venv', str(tmp)], check=True, capture_output=True)
-    py, replaced = str(tmp / 'bin' / 'python'), {}
+    subprocess.run([python, '-m', 'venv', str(final)], check=True, capture_output=True)
+    py = str(final / 'bin' / 'python')
     _pip(py, 'install', '-q', '--upgrade', 'pip', log=log)   # a venv's own pip may predate the index's metadata files
     final_pins, replaced = resolve_pins(py, pins(spec), log)
     if (r := _pip(py, 'install', '-q', *[f'{p}=={v}' for p, v in final_pins.items()], log=log)).returncode:
         raise WcnbError(f"{name}: pip could not install the pins: {r.stderr.strip()[-500:]}")
-    shutil.rmtree(final, ignore_errors=True); tmp.rename(final)
-    _fix_scripts(tmp, final)
     rec = dict(name=name, path=str(final), python_wanted=spec.python, python_note=why, pins=pins(spec),
                replaced=replaced, notes=_pin_notes(spec), data=fetch_env_data(spec, final, data_from),
                build_seconds=round(time.time() - t0, 1))
@@ -166,14 +163,6 @@ def fetch_env_data(spec: EnvSpec, folder: Path, data_from: str | os.PathLike | N
     return out
 
 # %% ../nbs/17_benchenv.ipynb #da0c41e1
-def _fix_scripts(old: Path, new: Path):
-    for f in (new / 'bin').iterdir():
-        if f.is_file() and not f.is_symlink() and f.stat().st_size < 1 << 16:
-            try: text = f.read_text()
-            except UnicodeDecodeError: continue
-            if str(old) in text: f.write_text(text.replace(str(old), str(new)))
-    cfg = new / 'pyvenv.cfg'; cfg.write_text(cfg.read_text().replace(str(old), str(new)))
-
 def _pin_notes(spec: EnvSpec) -> list[str]:
     "The pins file's comments after its header: reasons given for particular pins."
     lines = pins_text(spec).splitlines()
