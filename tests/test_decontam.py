@@ -4,8 +4,9 @@ never cross servers, and input errors name their file, line or field.
 The planted set (`decontam.planted_rows()`: 40 rewritten HumanEval/MBPP items in five styles and 40 clean near-misses)
 is judged here by an *oracle*: a real OpenAI-compatible server on 127.0.0.1 that answers YES only for the true pairs.
 So the test measures the pipeline around the judge (retrieval, lexical checks, fail-closed decisions), not a model.
-The embedded model as judge is measured in `nbs/40_decontam.ipynb` (minutes per dozen pairs on 2 cores); its test
-here runs only with WCNB_SLOW_TESTS=1.
+Judging by execution is tested the same way: a local server plays a judge that writes right solutions for the true rows
+and wrong or hostile ones otherwise, and the items' own tests decide in the sandbox. The embedded model as judge is
+measured in `nbs/40_decontam.ipynb` on both planted splits; its test here runs only with WCNB_SLOW_TESTS=1.
 """
 import json, os, re, sys, time
 from pathlib import Path
@@ -93,6 +94,101 @@ def test_over_budget_pairs_are_removed_and_counted(planted_truth, tmp_path):
     assert over and all(p['contaminated'] for p in over) and a['removed_by_reason'].get('over-budget')
     assert a['pairs_judged'] == 3
 
+# --- judging by execution: the judge writes the row's solution, the item's own tests decide ---
+
+class SolverServer(FaultServer):
+    """Answers a solve request with `solve(task)`'s code (a fenced block), and YES/NO requests with NO."""
+    def __init__(self, solve, **kw): super().__init__(**kw); self.solve = solve
+
+    def _reply(self, req, chat, prompt):
+        r = super()._reply(req, chat, prompt)
+        m = re.match(r'Task:\n(.*)\n\nWrite the function', prompt, re.S)
+        r['choices'][0]['message']['content'] = f"```python\n{self.solve(m[1])}\n```" if m else 'NO'
+        return r
+
+@pytest.fixture(scope='module')
+def planted_solutions():
+    "{row task: the reference solution of the row's true item} for the planted set's true rows."
+    cfg = d.DecontamConfig(judge=None)
+    problems = {p.task_id: p for p in d.load_problems(cfg)}
+    ref = lambda p: p.prompt + p.canonical_solution if p.benchmark == 'humaneval' else p.canonical_solution
+    return {d.row_task(Instruction(**r))[:cfg.judge_max_chars]: ref(problems[r['truth']]) for r in d.planted_rows() if r['truth']}
+
+def _execute_run(tmp: Path, solve, rows=None, **cfg) -> tuple[dict, list[dict], list[dict]]:
+    rows = rows or d.planted_rows()
+    write_jsonl(tmp / 'train.jsonl', rows)
+    with SolverServer(solve) as url:
+        audit = d.decontaminate(d.DecontamConfig(judge=_judge(url, tmp), judge_mode='execute', **cfg), tmp / 'train.jsonl', tmp)
+    return audit, rows, [json.loads(l) for l in (tmp / 'decontam' / 'pairs.jsonl').read_text().splitlines()]
+
+def test_execute_mode_removes_what_a_right_solution_passes_and_no_near_miss(planted_solutions, tmp_path):
+    wrong = 'def solution(*args):\n    return None'   # what a solver that misunderstood writes: the item's tests fail it
+    audit, rows, pairs = _execute_run(tmp_path, lambda task: planted_solutions.get(task, wrong), judge_attempts=1,
+                                      judge_strong_tests=0)   # every pass acts: the oracle's solutions are right
+    s = d.planted_scores(rows, pairs, {})
+    assert s['candidate_recall'] >= 0.95 and s['recall'] == s['candidate_recall'], s
+    assert s['styles']['near-miss']['removed'] == 0, s
+    judged = [p for p in pairs if p['decided_by'] == 'judge']
+    assert judged and all(p['judge']['how'] == 'execute' and p['judge']['answers'][0].startswith('attempt 1: ') for p in judged)
+    assert audit['judge_report']['mode'] == 'execute' and audit['judge_errors'] == 0
+
+def test_execute_mode_a_far_pass_on_weak_tests_is_recorded_not_acted_on(planted_solutions, tmp_path):
+    "A right solution for an item that is not the row's nearest, on MBPP's three asserts, does not remove the row."
+    wrong = 'def solution(*args):\n    return None'
+    audit, rows, pairs = _execute_run(tmp_path, lambda task: planted_solutions.get(task, wrong), judge_attempts=1)
+    far = [p for p in pairs if p['decided_by'] == 'judge-not-nearest']
+    assert far and all(p['reverse_rank'] != 1 and p['judge']['checks'] < 5 and not p['contaminated'] for p in far)
+    acted = [p for p in pairs if p['decided_by'] == 'judge' and p['contaminated']]
+    assert acted and all(p['reverse_rank'] == 1 or p['judge']['checks'] >= 5 for p in acted)
+
+HOSTILE_SOLUTIONS = {   # code a judge model might write that must never count as a pass
+    'exits 0 early': 'import sys\nsys.exit(0)',
+    'os._exit(0)': 'import os\nos._exit(0)',
+    'prints a pass': "print('passed')\ndef solution(*a):\n    return None",
+    'always-equal object': 'class Any:\n    def __eq__(self, o): return True\n    __hash__ = None\ndef solution(*a):\n    return Any()',
+    'loops forever': 'def solution(*a):\n    while True: pass',
+    'reads the host': "open('/etc/hostname').read()\ndef solution(*a):\n    return open('/etc/passwd').read()",
+    'not Python': 'I cannot solve this task.',
+}
+
+@pytest.mark.parametrize('kind', list(HOSTILE_SOLUTIONS))
+def test_execute_mode_hostile_solutions_never_pass(kind, tmp_path):
+    rows = [r for r in d.planted_rows() if r['style'] in ('reworded', 'near-miss')][:3]
+    audit, rows, pairs = _execute_run(tmp_path, lambda task: HOSTILE_SOLUTIONS[kind], rows=rows, judge_attempts=1)
+    judged = [p for p in pairs if p['decided_by'] == 'judge']
+    assert judged and not any(p['contaminated'] for p in judged), pairs   # an always-equal object: see below
+    assert audit['removed'] == audit['removed_by_reason'].get('lexical', 0)
+
+def test_execute_mode_asks_where_the_item_has_no_python_tests(tmp_path):
+    rows = [dict(instruction='Write a JavaScript function that returns the length of a string.', output='')]
+    audit, _, pairs = _execute_run(tmp_path, lambda task: 'def solution(s):\n    return len(s)', rows=rows,
+                                   benchmarks=['multipl-e-js'])
+    judged = [p for p in pairs if p['decided_by'] == 'judge']
+    assert judged and {p['judge']['how'] for p in judged} == {'ask'} and audit['removed'] == 0   # the server says NO
+
+def test_execute_mode_with_an_unreachable_judge_fails_closed_in_seconds(tmp_path):
+    rows = [r for r in d.planted_rows() if r['style'] in ('reworded', 'near-miss')][:12]
+    write_jsonl(tmp_path / 'train.jsonl', rows)
+    a = d.decontaminate(d.DecontamConfig(judge=_judge('http://127.0.0.1:9/v1', tmp_path), judge_mode='execute'),
+                        tmp_path / 'train.jsonl', tmp_path)
+    assert a['judge_report']['circuit_open'] and a['kept'] == 0 and a['removed_for_judge_failure'] > 0
+    assert a['seconds']['judge'] < 30
+
+@pytest.mark.parametrize('bench', ['humaneval', 'mbpp', 'humaneval+', 'mbpp+'])
+def test_reference_solutions_pass_their_own_tests_as_written_solutions(bench):
+    "The harness around a written solution (prelude, name, plain-data guard) must not fail a right one."
+    from wizardcoder_nb import data
+    from wizardcoder_nb.exec import Sandbox, run_programs
+    ps = [p for p in data.load_benchmark(bench) if d.executable(p)]
+    ref = lambda p: p.prompt + p.canonical_solution if bench.startswith('humaneval') else p.canonical_solution
+    with Sandbox(workers=2) as sb: rs = run_programs([d.test_program(ref(p), p) for p in ps], limits=d.SOLVE_LIMITS, sandbox=sb)
+    assert [(p.task_id, r.reason) for p, r in zip(ps, rs) if r.verdict != 'passed'] == []
+
+def test_default_mode_is_execute_for_the_embedded_judge_only():
+    assert d.judging_mode(d.DecontamConfig()) == 'execute'
+    assert d.judging_mode(d.DecontamConfig(judge='openai:gpt-4o')) == 'ask'
+    assert d.judging_mode(d.DecontamConfig(judge='openai:gpt-4o', judge_mode='execute')) == 'execute'
+
 # --- a judge that fails: fast, fail-closed, counted, --strict ---
 
 def _small_run(tmp: Path, judge: dict) -> tuple[dict, float]:
@@ -151,10 +247,13 @@ def test_two_servers_with_one_model_name_never_share_cached_verdicts(tmp_path):
 # --- the embedded judge on the planted set (slow: WCNB_SLOW_TESTS=1) ---
 
 @pytest.mark.skipif(not os.environ.get('WCNB_SLOW_TESTS'), reason='the embedded judge on 80 planted rows takes tens of minutes on 2 cores')
-def test_embedded_judge_keeps_clean_data_clean(tmp_path):
-    c = d.calibrate_planted(d.DecontamConfig(), tmp_path)
+@pytest.mark.parametrize('split', ['calibration', 'holdout'])
+def test_embedded_judge_keeps_clean_data_clean(split, tmp_path):
+    "Default settings (the embedded judge judges by execution): ≤ 5% of near-misses removed on either planted set."
+    c = d.calibrate_planted(d.DecontamConfig(), tmp_path, split=split)
     print(json.dumps(c, indent=1))
     assert c['false_removal_near_miss'] <= 0.05, c
+    assert c['recall'] >= 0.55, c   # measured 67.5% / 57.5% (asking: 77.5% on calibration, with 22.5% false removals)
 
 # --- input errors ---
 

@@ -72,7 +72,7 @@ NEAR_MISS = {  # item it is close to: a different problem (checked against every
     'HumanEval/40': "Given a list of integers and a target, return every pair of indices whose values add up to the target.",
     'HumanEval/55': "Return the n-th number of the Padovan sequence, where each term is the sum of the terms two and three places before it.",
     'HumanEval/64': "Given a sentence, return the word that contains the most consonants; on a tie, return the first such word.",
-    'HumanEval/92': "Write a function that takes three side lengths and says whether they can form a right-angled triangle.",
+    'HumanEval/92': "Write a function that takes three side lengths and says whether they form an obtuse triangle (one angle greater than 90 degrees).",
     'HumanEval/104': "From a list of positive integers, return those whose digits are in strictly increasing order from left to right.",
     'HumanEval/150': "Return the number of twin prime pairs (p, p + 2) whose members are both below n.",
     'HumanEval/162': "Given a file path, compute the SHA-256 digest of the file's contents, reading it in 64 KiB chunks.",

@@ -4,30 +4,33 @@
 
 # %% ../nbs/40_decontam.ipynb #39246eeb
 from __future__ import annotations
-import functools, hashlib, json, math, os, random, re, sqlite3, time
+import ast, functools, hashlib, json, math, os, random, re, sqlite3, time
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Literal, Optional
 import numpy as np
 import typer
 from pydantic import Field, field_validator, model_validator
 from . import assets, data, llm, viz
+from .exec import ExecResult, Limits, Sandbox, run_programs
 from .core import (Config, Instruction, Problem, WcnbError, atomic_write_json, atomic_write_text,
                                  stable_hash, wcnb_home, write_jsonl)
 from .similarity import NearDupIndex, NgramIndex, VerbatimIndex, words
 
 # %% auto #0
-__all__ = ['JUDGE_SYSTEM', 'JUDGE_SHOTS', 'SCORE_TEMPLATE', 'DecontamConfig', 'benchmark_list', 'load_problems', 'function_name',
-           'description', 'describe', 'task_card', 'row_task', 'row_full', 'load_training', 'text_key',
-           'EmbeddingCache', 'resolve_embedding_model', 'load_embedding_model', 'model_fingerprint', 'Embedder',
-           'make_index', 'search', 'Retrieved', 'retrieve', 'LexicalIndex', 'distinctive_name', 'name_hits',
-           'judge_conversation', 'parse_verdict', 'Verdict', 'combine', 'Judge', 'Candidate', 'candidates',
-           'strong_lexical', 'settle', 'nearest_rule', 'judge_pairs', 'evidence', 'lexical_evidence', 'decontaminate',
-           'write_outputs', 'benchmark_audit', 'build_audit', 'summary_line', 'audit_markdown', 'audit_html',
-           'write_audit', 'round_files', 'top1_by_round', 'plot_similarity', 'parse_score', 'llm_scores',
-           'similarity_by_round', 'planted_rows', 'distractor_tasks', 'true_ranks', 'planted_scores',
-           'calibrate_planted', 'load_decontam_config', 'cli_decontaminate']
+__all__ = ['JUDGE_SYSTEM', 'JUDGE_SHOTS', 'SOLVE_SYSTEM', 'SOLVE_PRELUDE', 'SOLVE_LIMITS', 'SOLVE_GUARD', 'SCORE_TEMPLATE',
+           'PLANTED_SPLITS', 'DecontamConfig', 'benchmark_list', 'load_problems', 'function_name', 'description',
+           'describe', 'task_card', 'row_task', 'row_full', 'load_training', 'text_key', 'EmbeddingCache',
+           'resolve_embedding_model', 'load_embedding_model', 'model_fingerprint', 'Embedder', 'make_index', 'search',
+           'Retrieved', 'retrieve', 'LexicalIndex', 'distinctive_name', 'name_hits', 'judge_conversation',
+           'parse_verdict', 'Verdict', 'combine', 'Judge', 'Candidate', 'judging_mode', 'test_checks', 'executable',
+           'parameters', 'solve_conversation', 'solve_sampling', 'written_code', 'solution_name', 'test_program',
+           'executed', 'execute_pairs', 'candidates', 'strong_lexical', 'settle', 'nearest_rule', 'ask_pairs',
+           'judge_pairs', 'evidence', 'lexical_evidence', 'decontaminate', 'write_outputs', 'benchmark_audit',
+           'build_audit', 'summary_line', 'audit_markdown', 'audit_html', 'write_audit', 'round_files', 'top1_by_round',
+           'plot_similarity', 'parse_score', 'llm_scores', 'similarity_by_round', 'planted_rows', 'distractor_tasks',
+           'true_ranks', 'planted_scores', 'calibrate_planted', 'load_decontam_config', 'cli_decontaminate']
 
 # %% ../nbs/40_decontam.ipynb #33d29544
 class DecontamConfig(Config):
@@ -44,6 +47,9 @@ class DecontamConfig(Config):
     remove_threshold: float | None = Field(None, ge=-1, le=1)  # cosine at or above: contaminated without asking (None: off)
     judge: llm.LLMConfig | None = llm.LLMConfig(spec='embedded', progress=False)  # a spec string or an llm section; None: no judge
     judge_max_chars: int = Field(1500, ge=100)     # each side of a judged pair is cut to this many characters
+    judge_mode: Literal['ask', 'execute'] | None = None  # 'ask': YES/NO; 'execute': the judge writes the row's solution, the item's tests decide (None: execute for `embedded`)
+    judge_attempts: int = Field(1, ge=1)           # execute: solutions written per row and parameter count until one passes (greedy, then sampled)
+    judge_strong_tests: int = Field(5, ge=0)       # execute: a pass on an item that is not the row's nearest removes only if its tests hold this many asserts
     judge_confirm: bool = True                     # a YES is asked again with the two tasks swapped; both must say YES
     judge_nearest_only: bool | None = None         # a YES removes only the row's nearest item's pair (None: for `embedded`)
     judge_max_pairs: int | None = Field(None, ge=0)  # pairs judged per run at most; the rest are removed as 'over-budget'
@@ -340,6 +346,8 @@ class Verdict:
     verdict: Literal['same', 'different', 'unparseable', 'error']
     answers: list[str] = field(default_factory=list)
     error: str | None = None
+    how: Literal['ask', 'execute'] = 'ask'   # asked YES/NO, or a written solution ran against the item's tests
+    checks: int | None = None                # execute: the asserts in the item's tests (few asserts: a related function may pass)
 
     @property
     def contaminated(self) -> bool: return self.verdict != 'different'  # fail-closed
@@ -380,14 +388,14 @@ class Judge:
 # %% ../nbs/40_decontam.ipynb #5252b6a3
 _SAMPLING = llm.Sampling(temperature=0.0, max_tokens=4, seed=0)
 
-def _judge_ask(self: Judge, convs: list[list[dict]]) -> list[tuple[str | None, str | None]]:
+def _judge_ask(self: Judge, convs: list[list[dict]], sampling: llm.Sampling = _SAMPLING) -> list[tuple[str | None, str | None]]:
     "`(reply, None)` or `(None, error)` for each conversation; no request once the circuit is open."
     if not convs: return []
     if self.open: return [(None, f'not asked: {self.last_error}')] * len(convs)
-    if not self.reached and len(convs) > 1: return self.ask(convs[:1]) + self.ask(convs[1:])  # one request first
-    try: texts = [c.text for c in (self.eng if self.reached else self.probe).chat(convs, _SAMPLING, stage='decontam')]
+    if not self.reached and len(convs) > 1: return self.ask(convs[:1], sampling) + self.ask(convs[1:], sampling)  # one request first
+    try: texts = [c.text for c in (self.eng if self.reached else self.probe).chat(convs, sampling, stage='decontam')]
     except Exception as e:
-        if len(convs) > 1: return [x for c in convs for x in self.ask([c])]  # which one failed? (answers so far are cached)
+        if len(convs) > 1: return [x for c in convs for x in self.ask([c], sampling)]  # which one failed? (answers so far are cached)
         return [self._failed(e)]
     self.asked, self.in_a_row, self.reached = self.asked + len(convs), 0, True
     return [(t, None) for t in texts]
@@ -419,6 +427,133 @@ class Candidate:
     contaminated: bool = False
 
     def decide(self, by: str, contaminated: bool): self.decided_by, self.contaminated = by, contaminated
+
+# %% ../nbs/40_decontam.ipynb #75a7effe
+SOLVE_SYSTEM = 'You are a careful Python programmer. Reply with one Python code block and nothing else.'
+SOLVE_PRELUDE = 'from typing import *\nimport math, re, collections, itertools, heapq, functools, string\n'
+SOLVE_LIMITS = Limits(cpu_s=10, wall_s=30, fork=False)
+SOLVE_GUARD = """
+def _wcnb_plain(x, depth=0):  # plain data only: an object whose __eq__ always agrees must not pass an assert
+    if depth > 100: return False
+    if type(x) in (bool, int, float, complex, str, bytes, type(None), range, re.Match): return True
+    if type(x) in (list, tuple, set, frozenset, collections.deque): return all(_wcnb_plain(v, depth + 1) for v in x)
+    if type(x) in (dict, collections.OrderedDict, collections.Counter, collections.defaultdict):
+        return all(_wcnb_plain(k, depth + 1) and _wcnb_plain(v, depth + 1) for k, v in x.items())
+    return False
+
+def _wcnb_checked(f):
+    def call(*args, **kwargs):
+        out = f(*args, **kwargs)
+        if not _wcnb_plain(out): raise TypeError(f'the solution returned a {type(out).__name__}, not plain data')
+        return out
+    return call
+"""
+
+def judging_mode(cfg: DecontamConfig) -> str:
+    "`judge_mode`, or by default `execute` for the embedded judge and `ask` for any other."
+    return cfg.judge_mode or ('execute' if cfg.judge is not None and cfg.judge.spec == 'embedded' else 'ask')
+
+def _parse(code: str) -> ast.Module:
+    "`ast.parse` without the warnings old code raises (invalid escapes in MBPP's solutions)."
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        return ast.parse(code)
+
+def test_checks(p: Problem) -> int:
+    "How many `assert` statements the item's tests hold (HumanEval: 7.2 on average, 37 items under 5; MBPP: 3 each)."
+    try: return sum(isinstance(n, ast.Assert) for n in ast.walk(_parse(p.test)))
+    except SyntaxError: return 0
+
+def executable(p: Problem) -> bool:
+    "Can the item's own tests judge a written solution? (Python HumanEval/MBPP items and their EvalPlus versions.)"
+    return p.language == 'python' and bool(p.entry_point and p.test) and p.benchmark.startswith(('humaneval', 'mbpp'))
+
+def parameters(p: Problem) -> tuple[str, int | None]:
+    "The item's parameter list as its prompt (HumanEval) or reference solution (MBPP) declares it, and its length."
+    for src in (p.prompt, p.canonical_solution or ''):
+        try: tree = _parse(src)
+        except SyntaxError: continue
+        for n in ast.walk(tree):
+            if isinstance(n, ast.FunctionDef) and n.name == p.entry_point:
+                return ast.unparse(n.args), len(n.args.posonlyargs) + len(n.args.args)
+    return '*args', None
+
+# %% ../nbs/40_decontam.ipynb #74bbe31d
+def solve_conversation(task: str,   # the training row's task
+                       params: str  # the benchmark item's parameter list
+                      ) -> list[dict]:
+    "The chat that asks the judge model to solve a training row's task under a benchmark item's parameters."
+    return [{'role': 'system', 'content': SOLVE_SYSTEM},
+            {'role': 'user', 'content': f'Task:\n{task}\n\nWrite the function that solves this task in Python, starting with\n'
+                                        f'def solution({params}):'}]
+
+def solve_sampling(attempt: int) -> llm.Sampling:
+    "Attempt 0 is greedy; later attempts sample, each with its own seed."
+    return llm.Sampling(temperature=0.0 if attempt == 0 else 0.8, top_p=1.0 if attempt == 0 else 0.95, max_tokens=512, seed=attempt)
+
+def written_code(reply: str | None) -> str:
+    "The first fenced code block of a reply, else the whole reply."
+    m = re.search(r'```[\w+-]*[ \t]*\n(.*?)```', reply or '', re.S)
+    return m.group(1) if m else (reply or '')
+
+def solution_name(code: str, name: str | None = None) -> str:
+    "`solution` or `name` if the code defines it, else its last function no other calls (small models keep a task's name)."
+    try: defs = [n for n in _parse(code).body if isinstance(n, ast.FunctionDef)]
+    except SyntaxError: return 'solution'
+    names = [f.name for f in defs]
+    if not names or 'solution' in names: return 'solution'
+    if name in names: return name
+    called = {c.func.id for f in defs for c in ast.walk(f) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id != f.name}
+    return ([n for n in names if n not in called] or names)[-1]
+
+def test_program(code: str, p: Problem) -> str:
+    "A written solution under the item's name, returning plain data only, then the item's own tests (HumanEval's `check`, MBPP's asserts)."
+    imports = '\n'.join(l for l in p.prompt.splitlines() if l.startswith(('import ', 'from ')))
+    run = f'\ncheck({p.entry_point})\n' if p.benchmark.startswith('humaneval') else '\n'
+    return f'{SOLVE_PRELUDE}{imports}\n{code}\n{SOLVE_GUARD}\n{p.entry_point} = _wcnb_checked({solution_name(code, p.entry_point)})\n{p.test}{run}'
+
+# %% ../nbs/40_decontam.ipynb #5ba9fc2d
+def _groups(pairs: list[Candidate], problems: list[Problem]) -> dict[tuple[int, int | None], list[Candidate]]:
+    "A row's pairs by the items' parameter count, most similar first (the first item's signature is the one asked)."
+    out = defaultdict(list)
+    for c in sorted(pairs, key=lambda c: -c.similarity): out[(c.row, parameters(problems[c.item])[1])].append(c)
+    return dict(out)
+
+def _attempt(groups: dict, problems, rows, cfg: DecontamConfig, j: Judge, sb: Sandbox, k: int, notes: dict) -> set[int]:
+    "One written solution per open group, run against each group item's tests; the rows removed (see `_judged`)."
+    keys = list(groups)
+    convs = [solve_conversation(row_task(rows[r])[:cfg.judge_max_chars], parameters(problems[groups[key][0].item])[0])
+             for key in keys for r in [key[0]]]
+    jobs, where = [], []
+    for key, (text, err) in zip(keys, j.ask(convs, solve_sampling(k))):
+        for c in groups[key]:
+            if err is not None: notes[id(c)].append(('error', f'attempt {k + 1}: no solution ({err})'))
+            else: jobs.append(test_program(written_code(text), problems[c.item])); where.append(c)
+    passed = set()
+    for c, r in zip(where, run_programs(jobs, limits=SOLVE_LIMITS, sandbox=sb)):
+        notes[id(c)].append((r.verdict, f'attempt {k + 1}: {r.verdict}' + (f' ({r.reason})' if r.reason else '')))
+        strong = c.reverse_rank == 1 or test_checks(problems[c.item]) >= cfg.judge_strong_tests   # a pass that removes
+        if r.verdict == 'passed' and strong: passed.add(c.row)
+    return passed
+
+# %% ../nbs/40_decontam.ipynb #8bf32af7
+def executed(notes: list[tuple[str, str]]) -> Verdict:
+    "A pair's verdict from its attempts: a pass is the same problem; only errors (nothing ran) fail closed; else different."
+    said = [n for _, n in notes]
+    if any(v == 'passed' for v, _ in notes): return Verdict('same', said, how='execute')
+    if notes and all(v == 'error' for v, _ in notes): return Verdict('error', said, said[-1], how='execute')
+    return Verdict('different', said, how='execute')
+
+def execute_pairs(pairs: list[Candidate], problems: list[Problem], rows: list[Instruction], cfg: DecontamConfig,
+                  j: Judge, sb: Sandbox) -> None:
+    "Give every pair of `pairs` an execution verdict (a row's pairs after its first pass are left undecided: row removed)."
+    groups, notes, done = _groups(pairs, problems), defaultdict(list), set()
+    for k in range(cfg.judge_attempts):
+        if not (groups := {key: g for key, g in groups.items() if key[0] not in done}): break
+        done |= _attempt(groups, problems, rows, cfg, j, sb, k, notes)
+    for c in pairs:
+        if notes[id(c)]: c.verdict = replace(executed(notes[id(c)]), checks=test_checks(problems[c.item]))
 
 # %% ../nbs/40_decontam.ipynb #3e6ec2f6
 def candidates(got: list[Retrieved], lexical: dict, names: set, B: np.ndarray, T: np.ndarray) -> list[Candidate]:
@@ -458,32 +593,50 @@ def nearest_rule(cfg: DecontamConfig) -> bool:
     "Does a YES remove only the pair of the row's nearest item? `judge_nearest_only`, or by default for the embedded judge."
     return cfg.judge_nearest_only if cfg.judge_nearest_only is not None else cfg.judge is not None and cfg.judge.spec == 'embedded'
 
-def _judged(c: Candidate, nearest_only: bool) -> tuple[str, bool]:
-    "(decided_by, contaminated) of a judged pair: errors fail closed; with the nearest rule a far YES is recorded, not acted on."
-    if c.verdict.verdict not in ('same', 'different'): return 'judge-error', True
-    if c.verdict.verdict == 'same' and nearest_only and c.reverse_rank != 1: return 'judge-not-nearest', False
-    return 'judge', c.verdict.contaminated
+def _judged(c: Candidate, nearest_only: bool, strong_tests: int = 0) -> tuple[str, bool]:
+    "(decided_by, contaminated) of a judged pair: errors fail closed; a far *same* that the rules distrust is recorded, not acted on."
+    v = c.verdict
+    if v.verdict not in ('same', 'different'): return 'judge-error', True
+    far = v.verdict == 'same' and c.reverse_rank != 1
+    if far and (nearest_only if v.how == 'ask' else (v.checks or 0) < strong_tests): return 'judge-not-nearest', False
+    return 'judge', v.contaminated
 
 # %% ../nbs/40_decontam.ipynb #6c86fe62
-def judge_pairs(todo: list[Candidate], problems: list[Problem], rows: list[Instruction], cfg: DecontamConfig) -> dict:
-    "Ask the judge about every pair in `todo`, most similar first, `judge_chunk` at a time; returns the judge's report."
+def ask_pairs(chunk: list[Candidate], problems: list[Problem], rows: list[Instruction], cfg: DecontamConfig, j: Judge) -> None:
+    "Give every pair of `chunk` an asked verdict (with `judge_confirm`, a YES is asked again with A and B swapped)."
     cut = cfg.judge_max_chars
     card = lambda c: (describe(problems[c.item])[:cut], row_task(rows[c.row])[:cut])
-    gone, nearest_only = set(), nearest_rule(cfg)
-    with Judge(cfg.judge, cfg.judge_max_failures) as j:
-        for i in range(0, len(todo), cfg.judge_chunk):
-            chunk = []
-            for c in todo[i:i + cfg.judge_chunk]:  # a row removed by an earlier pair needs no more asking
-                if c.row in gone: c.decide('row-removed', False)
-                else: chunk.append(c)
-            first = j.ask([judge_conversation(*card(c)) for c in chunk])
-            again = [k for k, (t, e) in enumerate(first) if cfg.judge_confirm and e is None and parse_verdict(t)]
-            second = dict(zip(again, j.ask([judge_conversation(*card(chunk[k])[::-1]) for k in again])))
-            for k, c in enumerate(chunk):
-                c.verdict = combine([first[k]] + ([second[k]] if k in second else []))
-                c.decide(*_judged(c, nearest_only))
-                if c.contaminated: gone.add(c.row)
-        return j.report()
+    first = j.ask([judge_conversation(*card(c)) for c in chunk])
+    again = [k for k, (t, e) in enumerate(first) if cfg.judge_confirm and e is None and parse_verdict(t)]
+    second = dict(zip(again, j.ask([judge_conversation(*card(chunk[k])[::-1]) for k in again])))
+    for k, c in enumerate(chunk): c.verdict = combine([first[k]] + ([second[k]] if k in second else []))
+
+def _decide(chunk: list[Candidate], gone: set[int], nearest_only: bool, strong_tests: int) -> None:
+    for c in chunk:
+        if c.verdict is not None: c.decide(*_judged(c, nearest_only, strong_tests))
+        if c.contaminated: gone.add(c.row)
+
+def judge_pairs(todo: list[Candidate], problems: list[Problem], rows: list[Instruction], cfg: DecontamConfig) -> dict:
+    "Judge every pair in `todo`: by execution where the mode and item allow (row by row), else asked, `judge_chunk` at a time."
+    gone, nearest_only, by_exec = set(), nearest_rule(cfg), judging_mode(cfg) == 'execute'
+    run = [c for c in todo if by_exec and executable(problems[c.item])]
+    ran = {id(c) for c in run}
+    asked = [c for c in todo if id(c) not in ran]
+    groups = list(_groups(run, problems).values())   # a row's pairs stay together: one solution serves them all
+    sb = Sandbox() if run else None
+    try:
+        with Judge(cfg.judge, cfg.judge_max_failures) as j:
+            for i in range(0, len(groups), cfg.judge_chunk):
+                part = [c for g in groups[i:i + cfg.judge_chunk] for c in g if c.row not in gone]  # a removed row needs no more
+                execute_pairs(part, problems, rows, cfg, j, sb); _decide(part, gone, nearest_only, cfg.judge_strong_tests)
+            for i in range(0, len(asked), cfg.judge_chunk):
+                chunk = [c for c in asked[i:i + cfg.judge_chunk] if c.row not in gone]
+                ask_pairs(chunk, problems, rows, cfg, j); _decide(chunk, gone, nearest_only, cfg.judge_strong_tests)
+            for c in todo:
+                if c.decided_by is None: c.decide('row-removed', False)
+            return {**j.report(), 'mode': 'execute' if by_exec else 'ask'}
+    finally:
+        if sb is not None: sb.close()
 
 # %% ../nbs/40_decontam.ipynb #73109316
 class _Clock:
@@ -573,6 +726,7 @@ def build_audit(cfg, train_path, rows, problems, cands, removed, top1, judge, em
                 pairs_judged=sum(c.verdict is not None for c in cands), judge_errors=sum(c.decided_by == 'judge-error' for c in cands),
                 judge_report=judge,
                 embedding_model=emb.model_id, embedded_texts=emb.computed, judge=cfg.judge.spec if cfg.judge else None,
+                judge_mode=judging_mode(cfg) if cfg.judge else None,
                 retrieval=dict(top_k=cfg.top_k, reverse_k=cfg.reverse_k, index=cfg.index, remove_threshold=cfg.remove_threshold,
                                judge_confirm=cfg.judge_confirm, ngram=f'{cfg.ngram_n}-gram coverage ≥ {cfg.ngram_min_coverage} (judged ≥ {cfg.ngram_judge_coverage})',
                                minhash=cfg.minhash_threshold),
@@ -725,9 +879,12 @@ def similarity_by_round(cfg: DecontamConfig, rounds: dict[int, str | os.PathLike
     return summary
 
 # %% ../nbs/40_decontam.ipynb #0a082417
-def planted_rows() -> list[dict]:
-    "The planted set: 40 rewritten HumanEval/MBPP items (5 styles, `truth` = task id) and 40 clean near-misses."
-    return [json.loads(l) for l in (data.shipped_dir().parent / 'decontam' / 'planted.jsonl').read_text().splitlines()]
+PLANTED_SPLITS = {'calibration': 'planted.jsonl', 'holdout': 'planted_holdout.jsonl'}
+
+def planted_rows(split: Literal['calibration', 'holdout'] = 'calibration') -> list[dict]:
+    "A planted set: 40 rewritten HumanEval/MBPP items (5 styles, `truth` = task id) and 40 clean near-misses; the two splits share no item."
+    if split not in PLANTED_SPLITS: raise WcnbError(f"planted set: unknown split '{split}'; choose from {', '.join(PLANTED_SPLITS)}")
+    return [json.loads(l) for l in (data.shipped_dir().parent / 'decontam' / PLANTED_SPLITS[split]).read_text().splitlines()]
 
 _DOC_MODULES = ('string', 'os.path', 'itertools', 'functools', 'collections', 'math', 'statistics', 're', 'json', 'datetime',
                 'textwrap', 'heapq', 'bisect', 'random', 'shutil', 'glob', 'fnmatch', 'difflib', 'csv', 'base64', 'hashlib',
@@ -803,14 +960,15 @@ def planted_scores(rows: list[dict], pairs: list[dict], ranks: dict) -> dict:
                 false_removal_near_miss=round(out['near-miss']['removed'] / max(out['near-miss']['rows'], 1), 4),
                 clean_max_cosine=round(max(clean), 4) if clean else None)
 
-def calibrate_planted(cfg: DecontamConfig, out_dir: str | os.PathLike, distractors: int = 0, seed: int = 0) -> dict:
-    "Run the stage on the planted set among `distractors` synthetic rows; scores per style (see `planted_scores`)."
-    rows = planted_rows() + [dict(id=f'distractor-{i}', style='distractor', task_id=None, truth=None, instruction=t)
+def calibrate_planted(cfg: DecontamConfig, out_dir: str | os.PathLike, distractors: int = 0, seed: int = 0,
+                      split: str = 'calibration') -> dict:
+    "Run the stage on a planted set among `distractors` synthetic rows; scores per style (see `planted_scores`)."
+    rows = planted_rows(split) + [dict(id=f'distractor-{i}', style='distractor', task_id=None, truth=None, instruction=t)
                              for i, t in enumerate(distractor_tasks(distractors, seed) if distractors else [])]
     out = Path(out_dir); write_jsonl(out / 'planted.jsonl', rows)
     audit = decontaminate(cfg, out / 'planted.jsonl', out)
     pairs = [json.loads(l) for l in (out / 'decontam' / 'pairs.jsonl').read_text().splitlines()]
-    return dict(planted_scores(rows, pairs, true_ranks(cfg, rows)), rows=len(rows), pairs_judged=audit['pairs_judged'],
+    return dict(planted_scores(rows, pairs, true_ranks(cfg, rows)), split=split, rows=len(rows), pairs_judged=audit['pairs_judged'],
                 seconds=audit['seconds'], embedding_model=audit['embedding_model'], judge=audit['judge'])
 
 # %% ../nbs/40_decontam.ipynb #bed7d6fa
@@ -837,21 +995,23 @@ def cli_decontaminate(
     out: Annotated[Optional[Path], typer.Option(help="folder for train.clean.jsonl and decontam/ (default: TRAIN's folder)")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML with a DecontamConfig (flat or under `decontaminate:`)")] = None,
     judge: Annotated[Optional[str], typer.Option(help="judge model spec (embedded, openai:<model>, hf:<path>, ...) or 'none'")] = None,
+    judge_mode: Annotated[Optional[str], typer.Option(help="'ask' (YES/NO) or 'execute' (the judge solves the row, the item's tests decide); default: execute for embedded")] = None,
     embedding_model: Annotated[Optional[str], typer.Option(help="'default' (packaged all-MiniLM-L6-v2), a sentence-transformers name or path")] = None,
     top_k: Annotated[Optional[int], typer.Option(help="a row is retrieved only among its item's top_k rows")] = None,
     reverse_k: Annotated[Optional[int], typer.Option(help="... and the item among the row's reverse_k items")] = None,
     strict: Annotated[bool, typer.Option(help="exit with status 1 when the judge failed for any pair (rows are removed all the same)")] = False,
     calibrate: Annotated[bool, typer.Option(help="measure on the planted set instead of decontaminating TRAIN")] = False,
     distractors: Annotated[int, typer.Option(help="--calibrate: plant among this many synthetic rows")] = 0,
+    split: Annotated[str, typer.Option(help="--calibrate: the planted set, 'calibration' or 'holdout'")] = 'calibration',
     evol_dir: Annotated[Optional[Path], typer.Option(help="also write the similarity-by-round analysis of this folder's round_<k>.jsonl")] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="benchmark files (default $WCNB_DATA_DIR or ./data)")] = None,
 ) -> dict:
     "Remove training rows that match benchmark problems; write the clean set, the removed rows with evidence and an audit."
-    cfg = _with_flags(load_decontam_config(config), judge=judge, embedding_model=embedding_model, top_k=top_k, reverse_k=reverse_k,
+    cfg = _with_flags(load_decontam_config(config), judge=judge, judge_mode=judge_mode, embedding_model=embedding_model, top_k=top_k, reverse_k=reverse_k,
                       data_dir=str(data_dir) if data_dir else None,
                       benchmarks=[b.strip() for b in benchmarks.split(',') if b.strip()] if benchmarks else None)
     if calibrate:
-        c = calibrate_planted(cfg, out or Path('decontam-calibration'), distractors); _echo_calibration(c); return c
+        c = calibrate_planted(cfg, out or Path('decontam-calibration'), distractors, split=split); _echo_calibration(c); return c
     if train is None: raise WcnbError('decontaminate: give TRAIN (a training set file), or --calibrate')
     out = out or Path(train).parent
     audit = decontaminate(cfg, train, out)
