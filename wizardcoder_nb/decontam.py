@@ -547,7 +547,7 @@ def executed(notes: list[tuple[str, str]]) -> Verdict:
 
 def execute_pairs(pairs: list[Candidate], problems: list[Problem], rows: list[Instruction], cfg: DecontamConfig,
                   j: Judge, sb: Sandbox) -> None:
-    "Give every pair of `pairs` an execution verdict (a row's pairs after its first pass are left undecided: row removed)."
+    "Give every pair of `pairs` an execution verdict (a row's pairs after a pass that removes it are left undecided: row removed)."
     groups, notes, done = _groups(pairs, problems), defaultdict(list), set()
     for k in range(cfg.judge_attempts):
         if not (groups := {key: g for key, g in groups.items() if key[0] not in done}): break
