@@ -26,11 +26,12 @@ __all__ = ['JUDGE_SYSTEM', 'JUDGE_SHOTS', 'SOLVE_SYSTEM', 'SOLVE_PRELUDE', 'SOLV
            'Retrieved', 'retrieve', 'LexicalIndex', 'distinctive_name', 'name_hits', 'judge_conversation',
            'parse_verdict', 'Verdict', 'combine', 'Judge', 'Candidate', 'judging_mode', 'test_checks', 'executable',
            'parameters', 'solve_conversation', 'solve_sampling', 'written_code', 'solution_name', 'test_program',
-           'executed', 'execute_pairs', 'candidates', 'strong_lexical', 'settle', 'nearest_rule', 'ask_pairs',
-           'judge_pairs', 'evidence', 'lexical_evidence', 'decontaminate', 'write_outputs', 'benchmark_audit',
-           'build_audit', 'summary_line', 'audit_markdown', 'audit_html', 'write_audit', 'round_files', 'top1_by_round',
-           'plot_similarity', 'parse_score', 'llm_scores', 'similarity_by_round', 'planted_rows', 'distractor_tasks',
-           'true_ranks', 'planted_scores', 'calibrate_planted', 'load_decontam_config', 'cli_decontaminate']
+           'pass_removes', 'executed', 'execute_pairs', 'candidates', 'strong_lexical', 'settle', 'nearest_rule',
+           'ask_pairs', 'judge_pairs', 'evidence', 'lexical_evidence', 'decontaminate', 'write_outputs',
+           'benchmark_audit', 'build_audit', 'summary_line', 'audit_markdown', 'audit_html', 'write_audit',
+           'round_files', 'top1_by_round', 'plot_similarity', 'parse_score', 'llm_scores', 'similarity_by_round',
+           'planted_rows', 'distractor_tasks', 'true_ranks', 'planted_scores', 'calibrate_planted',
+           'load_decontam_config', 'cli_decontaminate']
 
 # %% ../nbs/40_decontam.ipynb #33d29544
 class DecontamConfig(Config):
@@ -520,6 +521,10 @@ def _groups(pairs: list[Candidate], problems: list[Problem]) -> dict[tuple[int, 
     for c in sorted(pairs, key=lambda c: -c.similarity): out[(c.row, parameters(problems[c.item])[1])].append(c)
     return dict(out)
 
+def pass_removes(c: Candidate, checks: int, strong_tests: int) -> bool:
+    "Does a passing solution remove the row? For the row's nearest item, or on tests with at least `strong_tests` asserts."
+    return c.reverse_rank == 1 or checks >= strong_tests
+
 def _attempt(groups: dict, problems, rows, cfg: DecontamConfig, j: Judge, sb: Sandbox, k: int, notes: dict) -> set[int]:
     "One written solution per open group, run against each group item's tests; the rows removed (see `_judged`)."
     keys = list(groups)
@@ -533,8 +538,7 @@ def _attempt(groups: dict, problems, rows, cfg: DecontamConfig, j: Judge, sb: Sa
     passed = set()
     for c, r in zip(where, run_programs(jobs, limits=SOLVE_LIMITS, sandbox=sb)):
         notes[id(c)].append((r.verdict, f'attempt {k + 1}: {r.verdict}' + (f' ({r.reason})' if r.reason else '')))
-        strong = c.reverse_rank == 1 or test_checks(problems[c.item]) >= cfg.judge_strong_tests   # a pass that removes
-        if r.verdict == 'passed' and strong: passed.add(c.row)
+        if r.verdict == 'passed' and pass_removes(c, test_checks(problems[c.item]), cfg.judge_strong_tests): passed.add(c.row)
     return passed
 
 # %% ../nbs/40_decontam.ipynb #8bf32af7
@@ -597,8 +601,8 @@ def _judged(c: Candidate, nearest_only: bool, strong_tests: int = 0) -> tuple[st
     "(decided_by, contaminated) of a judged pair: errors fail closed; a far *same* that the rules distrust is recorded, not acted on."
     v = c.verdict
     if v.verdict not in ('same', 'different'): return 'judge-error', True
-    far = v.verdict == 'same' and c.reverse_rank != 1
-    if far and (nearest_only if v.how == 'ask' else (v.checks or 0) < strong_tests): return 'judge-not-nearest', False
+    if v.verdict == 'same' and (nearest_only and c.reverse_rank != 1 if v.how == 'ask' else not pass_removes(c, v.checks or 0, strong_tests)):
+        return 'judge-not-nearest', False
     return 'judge', v.contaminated
 
 # %% ../nbs/40_decontam.ipynb #6c86fe62
